@@ -1,0 +1,266 @@
+//! Consumers and observers: reading records in order, with or without an offset file.
+//!
+//! A consumer owns one offset file and holds `LOCK_EX` on it while open, so two processes
+//! cannot consume under the same name (a .NET consumer holds `LOCK_SH` on `consumer.offset`).
+//! File naming: the default consumer is `offset/consumer.offset` (the one .NET uses); a named
+//! consumer NAME is `offset/consumer.NAME.offset` (NAME: 1-64 of `A-Z a-z 0-9 _ -`). A consumer
+//! seen for the first time starts at the earliest record still on disk unless told otherwise.
+//!
+//! Reading moves a cursor; `commit` makes the cursor the committed offset (stored in the shared
+//! mapping at once, synced on `sync` and on drop). An observer has only a cursor.
+//!
+//! This module must not write segments.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use super::error::{Error, Result};
+use super::layout::ConsumerId;
+use super::offsets::OffsetFile;
+use super::reader::{Reader, RecordLoc};
+use super::waiting::{wait_next, WaitOptions};
+use super::wake::Wake;
+use super::Store;
+
+/// A record borrowed from the mapping (zero-copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Its logical offset.
+    pub offset: u64,
+    /// The offset of the record after it.
+    pub next_offset: u64,
+    /// The payload bytes, inside the shared mapping.
+    pub payload: &'a [u8],
+}
+
+impl Record<'_> {
+    /// An owned copy.
+    pub fn to_owned(&self) -> OwnedRecord {
+        OwnedRecord {
+            offset: self.offset,
+            next_offset: self.next_offset,
+            payload: self.payload.to_vec(),
+        }
+    }
+}
+
+/// A record copied out of the mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedRecord {
+    /// Its logical offset.
+    pub offset: u64,
+    /// The offset of the record after it.
+    pub next_offset: u64,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// Where a consumer or observer starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// The earliest record on disk.
+    Earliest,
+    /// The end of the valid data (only new records).
+    Latest,
+    /// A record boundary.
+    Offset(u64),
+}
+
+/// A cursor plus the means to wait: what consumers and observers share.
+struct Cursor {
+    reader: Reader,
+    wake: Option<Wake>,
+    wake_path: std::path::PathBuf,
+    wait: WaitOptions,
+}
+
+impl Cursor {
+    fn new(store: &Store, offset: u64, wait: WaitOptions) -> Cursor {
+        Cursor {
+            reader: Reader::new(store.layout().clone(), *store.params(), offset),
+            wake: Wake::open(&store.layout().wake(), false),
+            wake_path: store.layout().wake(),
+            wait,
+        }
+    }
+
+    fn poll(
+        &mut self,
+        deadline: Option<Instant>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<RecordLoc>> {
+        if deadline.is_none() && cancel.is_none() {
+            return self.reader.poll(true);
+        }
+        if self.wake.is_none() {
+            self.wake = Wake::open(&self.wake_path, false);
+        }
+        wait_next(
+            &mut self.reader,
+            self.wake.as_ref(),
+            &self.wait,
+            deadline,
+            cancel,
+        )
+    }
+
+    fn take(&mut self, loc: RecordLoc) -> Record<'_> {
+        self.reader.set_offset(loc.next);
+        Record {
+            offset: loc.offset,
+            next_offset: loc.next,
+            payload: self.reader.payload(&loc),
+        }
+    }
+}
+
+/// A consumer with its own committed offset.
+pub struct Consumer {
+    id: ConsumerId,
+    file: OffsetFile,
+    cursor: Cursor,
+}
+
+impl Consumer {
+    pub(crate) fn open(
+        store: &Store,
+        id: ConsumerId,
+        first_start: StartAt,
+        wait: WaitOptions,
+    ) -> Result<Consumer> {
+        let path = store.layout().consumer_offset(&id);
+        let initial = if path.exists() {
+            0
+        } else {
+            store.resolve_start(first_start)?
+        };
+        std::fs::create_dir_all(store.layout().offset_dir())
+            .map_err(|e| Error::io("create", store.layout().offset_dir(), e))?;
+        let holder = "another consumer with this name (mfq or .NET)";
+        let file = OffsetFile::open_owned(&path, initial, holder)?;
+        let offset = file.get();
+        store.check_readable_offset(offset)?;
+        Ok(Consumer {
+            id,
+            file,
+            cursor: Cursor::new(store, offset, wait),
+        })
+    }
+
+    /// The consumer's identity.
+    pub fn id(&self) -> &ConsumerId {
+        &self.id
+    }
+
+    /// The committed offset.
+    pub fn committed(&self) -> u64 {
+        self.file.get()
+    }
+
+    /// The cursor: the offset of the next record `next` returns.
+    pub fn position(&self) -> u64 {
+        self.cursor.reader.offset()
+    }
+
+    /// The next record if one is ready, without waiting. Moves the cursor, not the committed
+    /// offset.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use mfq::queue::{Store, Params, ProducerOptions, ConsumerId, StartAt};
+    /// let store = Store::create(dir.path(), Params::fixed(4, 4096)?)?;
+    /// let mut p = store.producer(ProducerOptions::default())?;
+    /// p.append(b"abcd")?;
+    /// let mut c = store.consumer(&ConsumerId::Default, StartAt::Earliest)?;
+    /// let rec = c.try_next()?.expect("a record");
+    /// assert_eq!(rec.payload, b"abcd");
+    /// c.commit()?;
+    /// assert_eq!(c.committed(), 5);
+    /// # Ok::<(), mfq::queue::Error>(())
+    /// ```
+    pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
+        match self.cursor.poll(None, None)? {
+            Some(loc) => Ok(Some(self.cursor.take(loc))),
+            None => Ok(None),
+        }
+    }
+
+    /// The next record, waiting until `deadline` (forever if `None`) or until `cancel` is set.
+    pub fn next_until(
+        &mut self,
+        deadline: Option<Instant>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<Record<'_>>> {
+        let never = AtomicBool::new(false);
+        let cancel = cancel.or(deadline.is_none().then_some(&never));
+        match self.cursor.poll(deadline, cancel)? {
+            Some(loc) => Ok(Some(self.cursor.take(loc))),
+            None => Ok(None),
+        }
+    }
+
+    /// Commits everything read so far (the cursor becomes the committed offset).
+    pub fn commit(&mut self) -> Result<()> {
+        self.file.set(self.cursor.reader.offset());
+        Ok(())
+    }
+
+    /// Forgets uncommitted reads: the cursor goes back to the committed offset.
+    pub fn rewind(&mut self) {
+        let c = self.file.get();
+        self.cursor.reader.set_offset(c);
+    }
+
+    /// Syncs the committed offset to disk.
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync()
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        let _ = self.file.sync();
+    }
+}
+
+/// A reader without an offset file (for `tail`): it never commits.
+pub struct Observer {
+    cursor: Cursor,
+}
+
+impl Observer {
+    pub(crate) fn open(store: &Store, start: StartAt, wait: WaitOptions) -> Result<Observer> {
+        let offset = store.resolve_start(start)?;
+        store.check_readable_offset(offset)?;
+        Ok(Observer {
+            cursor: Cursor::new(store, offset, wait),
+        })
+    }
+
+    /// The offset of the next record.
+    pub fn position(&self) -> u64 {
+        self.cursor.reader.offset()
+    }
+
+    /// The next record if one is ready.
+    pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
+        match self.cursor.poll(None, None)? {
+            Some(loc) => Ok(Some(self.cursor.take(loc))),
+            None => Ok(None),
+        }
+    }
+
+    /// The next record, waiting until `deadline` or `cancel`.
+    pub fn next_until(
+        &mut self,
+        deadline: Option<Instant>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<Record<'_>>> {
+        let never = AtomicBool::new(false);
+        let cancel = cancel.or(deadline.is_none().then_some(&never));
+        match self.cursor.poll(deadline, cancel)? {
+            Some(loc) => Ok(Some(self.cursor.take(loc))),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Inferring the parameters of a store that has no `mfq.json` (a .NET store) from its files:
+//! segment names and lengths, the marker pattern, and the offset files (spec §13).
+//!
+//! Fixed: every segment file is `L + 1` bytes, names are multiples of `L`, the stride `m`
+//! divides `L`, slots hold 0xFF at `k*m + P` and then zeros, and offsets are multiples of `m`.
+//! Stream: files are `S` bytes, records chain from position 0, and the names follow the chain.
+//! Ambiguity is an error that names the option to pass; nothing is guessed.
+//!
+//! This module only reads; it must not create or change files.
+
+use std::path::Path;
+
+use super::codec::{self, FixedSlot, StreamSlot};
+use super::error::{Error, Result};
+use super::layout::{Layout, SegmentFile};
+use super::offsets;
+use super::params::{Format, Params, ParamsRequest};
+
+/// How many bytes of a segment are examined per candidate.
+const SCAN_CAP: usize = 1 << 20;
+
+/// Infers parameters, honouring whatever the request already fixes.
+pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
+    let (segs, _) = layout.list_segments()?;
+    let segs: Vec<SegmentFile> = segs.into_iter().filter(|s| s.len > 0).collect();
+    if segs.is_empty() {
+        return req.to_params().map_err(|e| match e {
+            Error::ParamsUnknown { option, .. } => Error::ParamsUnknown {
+                reason: format!(
+                    "{} has no segment data to infer its parameters from",
+                    layout.root().display()
+                ),
+                option,
+            },
+            other => other,
+        });
+    }
+    let offsets = known_offsets(layout);
+    let fixed = if req.format != Some(Format::Stream) {
+        fixed_candidates(&segs, &offsets, req)
+    } else {
+        Err("--format stream was given".into())
+    };
+    let stream = if req.format != Some(Format::Fixed) {
+        stream_candidate(&segs, req)
+    } else {
+        Err("--format fixed was given".into())
+    };
+    decide(fixed, stream, req)
+}
+
+fn decide(
+    fixed: std::result::Result<Vec<Params>, String>,
+    stream: std::result::Result<Params, String>,
+    req: &ParamsRequest,
+) -> Result<Params> {
+    match (fixed, stream) {
+        (Ok(f), Ok(_)) if req.format.is_none() && !f.is_empty() => Err(Error::ParamsUnknown {
+            reason: "the files fit both the fixed and the stream format".into(),
+            option: "--format fixed|stream",
+        }),
+        (Ok(f), _) if f.len() == 1 => Ok(f[0]),
+        (Ok(f), _) if f.len() > 1 => {
+            let sizes: Vec<String> = f
+                .iter()
+                .filter_map(|p| p.record_size())
+                .map(|p| p.to_string())
+                .collect();
+            Err(Error::ParamsUnknown {
+                reason: format!(
+                    "the record size is ambiguous: the files fit {} bytes",
+                    sizes.join(", ")
+                ),
+                option: "--record-size BYTES",
+            })
+        }
+        (_, Ok(s)) => Ok(s),
+        (Ok(_), Err(why_s)) | (Err(_), Err(why_s)) if req.format == Some(Format::Stream) => {
+            Err(Error::ParamsUnknown {
+                reason: format!("the files do not look like a stream store: {why_s}"),
+                option: "the right --format",
+            })
+        }
+        (Ok(_), Err(why_s)) => Err(Error::ParamsUnknown {
+            reason: format!("no record size fits the fixed-format files, and {why_s}"),
+            option: "--format and --record-size",
+        }),
+        (Err(why_f), Err(why_s)) => Err(Error::ParamsUnknown {
+            reason: format!("cannot infer the store's parameters: {why_f}; {why_s}"),
+            option: "--format, --record-size and --segment-size",
+        }),
+    }
+}
+
+/// Non-zero offsets recorded in the offset files (unreadable files are ignored here).
+fn known_offsets(layout: &Layout) -> Vec<u64> {
+    let mut paths = vec![layout.producer_offset(), layout.confirmed_offset()];
+    if let Ok(ids) = layout.list_consumers() {
+        paths.extend(ids.iter().map(|id| layout.consumer_offset(id)));
+    }
+    paths
+        .iter()
+        .filter_map(|p| offsets::read_offset(p).ok().flatten())
+        .filter(|v| *v > 0)
+        .collect()
+}
+
+fn fixed_candidates(
+    segs: &[SegmentFile],
+    offsets: &[u64],
+    req: &ParamsRequest,
+) -> std::result::Result<Vec<Params>, String> {
+    let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
+    let span = file_len - 1;
+    if span < 2 {
+        return Err(format!("segment files of {file_len} bytes are too short"));
+    }
+    if let Some(s) = segs.iter().find(|s| s.start % span != 0) {
+        return Err(format!(
+            "segment {} is not a multiple of the span {span} that {file_len}-byte files imply",
+            s.start
+        ));
+    }
+    let strides: Vec<u64> = match req.record_size {
+        Some(p) => vec![p as u64 + 1],
+        None => (2..=span).filter(|m| span % m == 0).collect(),
+    };
+    let first = read_prefix(&segs[0].path, span as usize);
+    let last = read_prefix(&segs[segs.len() - 1].path, span as usize);
+    let mut out = Vec::new();
+    for m in strides {
+        if span % m != 0 || offsets.iter().any(|o| o % m != 0) {
+            continue;
+        }
+        let seg_size = req.segment_size.unwrap_or(span);
+        if seg_size / m * m != span {
+            continue;
+        }
+        let (Some(a), Some(b)) = (
+            fixed_pattern(&first, m as usize),
+            fixed_pattern(&last, m as usize),
+        ) else {
+            continue;
+        };
+        let explicit = req.record_size.is_some();
+        if a + b == 0 && !explicit {
+            continue;
+        }
+        if let Ok(p) = Params::fixed((m - 1) as u32, seg_size) {
+            out.push(p);
+        }
+    }
+    if out.is_empty() {
+        return Err("no record size fits the marker pattern".into());
+    }
+    Ok(out)
+}
+
+/// Reads up to `SCAN_CAP` bytes of a segment's first `span` bytes.
+fn read_prefix(path: &Path, span: usize) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap_or_default();
+    bytes.truncate(span.min(SCAN_CAP));
+    bytes
+}
+
+/// Records (0xFF at each slot's end) and then only zeros: `Some(record count)`.
+fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut slots = bytes.chunks(m);
+    for slot in slots.by_ref() {
+        if slot.len() < m {
+            return codec::is_zero(slot).then_some(count);
+        }
+        match codec::classify_fixed(slot) {
+            FixedSlot::Record => count += 1,
+            FixedSlot::Unwritten => break,
+            _ => return None,
+        }
+    }
+    slots.all(codec::is_zero).then_some(count)
+}
+
+fn stream_candidate(
+    segs: &[SegmentFile],
+    req: &ParamsRequest,
+) -> std::result::Result<Params, String> {
+    let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
+    let seg_size = req.segment_size.unwrap_or(file_len);
+    let params = Params::stream(seg_size).map_err(|e| e.to_string())?;
+    let mut evidence = 0;
+    for (i, seg) in segs.iter().enumerate() {
+        if i > 0 && i + 1 < segs.len() && i > 2 {
+            continue;
+        }
+        let mut bytes = std::fs::read(&seg.path).unwrap_or_default();
+        bytes.resize(bytes.len().max(seg_size as usize), 0);
+        let (records, used) = stream_pattern(&bytes, params.max_payload())
+            .ok_or_else(|| format!("segment {} does not hold stream records", seg.start))?;
+        evidence += records;
+        if let Some(next) = segs.get(i + 1) {
+            if records > 0 && next.start != seg.start + used as u64 {
+                return Err(format!(
+                    "segment {} does not follow the records of segment {}",
+                    next.start, seg.start
+                ));
+            }
+        }
+    }
+    if evidence == 0 && req.format.is_none() {
+        return Err("no stream record was found".into());
+    }
+    Ok(params)
+}
+
+/// Records from position 0, then an end (0xEE, short tail) or zeros: `Some((count, bytes))`.
+fn stream_pattern(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
+    let mut pos = 0;
+    let mut count = 0;
+    while pos < bytes.len().min(SCAN_CAP) {
+        match codec::classify_stream(&bytes[pos..], max) {
+            StreamSlot::Record { len } | StreamSlot::Ambiguous { len } => {
+                pos += len + codec::STREAM_OVERHEAD;
+                count += 1;
+            }
+            StreamSlot::SegmentEnd | StreamSlot::Unwritten => return Some((count, pos)),
+            _ => return None,
+        }
+    }
+    Some((count, pos))
+}

@@ -1,0 +1,273 @@
+//! The queue engine: stores in the .NET MappedFileQueues (fixed) and MappedFileQueues.Stream
+//! formats, a durable producer, consumers and observers, inspection and recovery.
+//!
+//! [`Store`] is the entry point: open or create a store, then ask it for a [`Producer`], a
+//! [`Consumer`] or an [`Observer`], or for an inspection [`Report`] and a recovery [`Plan`].
+//!
+//! ```
+//! # let dir = tempfile::tempdir().unwrap();
+//! use mfq::queue::{ConsumerId, Params, ProducerOptions, StartAt, Store};
+//! let store = Store::create(dir.path(), Params::stream(64 * 1024)?)?;
+//! let mut producer = store.producer(ProducerOptions::default())?;
+//! producer.append(b"first")?;
+//! producer.flush()?; // synced and confirmed
+//! let mut consumer = store.consumer(&ConsumerId::Default, StartAt::Earliest)?;
+//! let record = consumer.try_next()?.unwrap();
+//! assert_eq!(record.payload, b"first");
+//! consumer.commit()?;
+//! # Ok::<(), mfq::queue::Error>(())
+//! ```
+//!
+//! This module must not print, parse command lines or use `anyhow`.
+
+pub mod codec;
+mod consumer;
+mod error;
+mod flusher;
+mod infer;
+pub mod layout;
+pub mod offsets;
+mod params;
+pub mod positions;
+mod producer;
+mod reader;
+pub mod recovery;
+pub mod scan;
+mod segment;
+mod sys;
+mod waiting;
+mod wake;
+
+use std::path::{Path, PathBuf};
+
+pub use consumer::{Consumer, Observer, OwnedRecord, Record, StartAt};
+pub use error::{Error, Result};
+pub use layout::{ConsumerId, Layout, SegmentFile, StrayFile};
+pub use params::{Format, Params, ParamsRequest, ParamsSource, DEFAULT_SEGMENT_SIZE};
+pub use producer::{Producer, ProducerOptions};
+pub use recovery::{Issue, IssueKind, Plan, Report};
+pub use waiting::WaitOptions;
+
+/// Probes whether another process holds a file (flock `LOCK_EX | LOCK_NB`); `Ok(true)` when
+/// it does. The lock is released at once.
+pub fn is_held(path: &Path) -> Result<bool> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("open", path, e)),
+    };
+    let free =
+        sys::try_lock(&file, sys::Lock::Exclusive).map_err(|e| Error::io("lock", path, e))?;
+    if free {
+        sys::unlock(&file);
+    }
+    Ok(!free)
+}
+
+/// An opened store: its folder and its parameters.
+#[derive(Clone, Debug)]
+pub struct Store {
+    layout: Layout,
+    params: Params,
+    source: ParamsSource,
+}
+
+impl Store {
+    /// Opens an existing store. Parameters come from `mfq.json`, else from the files; any
+    /// given in `req` must agree with them.
+    pub fn open(path: impl AsRef<Path>, req: &ParamsRequest) -> Result<Store> {
+        let layout = Layout::new(path.as_ref());
+        check_is_store(&layout)?;
+        if let Some(params) = params::read_meta(&layout.meta())? {
+            req.check_against(&params)?;
+            return Ok(Store {
+                layout,
+                params,
+                source: ParamsSource::Metadata,
+            });
+        }
+        let explicit = req.format.is_some()
+            && req.segment_size.is_some()
+            && (req.format == Some(Format::Stream) || req.record_size.is_some());
+        let params = infer::infer(&layout, req)?;
+        Ok(Store {
+            layout,
+            params,
+            source: if explicit {
+                ParamsSource::Explicit
+            } else {
+                ParamsSource::Inferred
+            },
+        })
+    }
+
+    /// Creates a store (folders and `mfq.json`). An existing store is opened instead, and its
+    /// parameters must match.
+    pub fn create(path: impl AsRef<Path>, params: Params) -> Result<Store> {
+        let layout = Layout::new(path.as_ref());
+        if check_is_store(&layout).is_ok() {
+            let req = ParamsRequest {
+                format: Some(params.format()),
+                record_size: params.record_size(),
+                segment_size: Some(params.segment_size()),
+            };
+            return Store::open(path, &req);
+        }
+        for dir in [
+            layout.root().to_path_buf(),
+            layout.commitlog(),
+            layout.offset_dir(),
+        ] {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        }
+        params::write_meta(&layout.meta(), &params)?;
+        Ok(Store {
+            layout,
+            params,
+            source: ParamsSource::Metadata,
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.layout.root()
+    }
+    /// Paths inside the store.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    /// Where the parameters came from.
+    pub fn params_source(&self) -> ParamsSource {
+        self.source
+    }
+
+    /// Segment files, sorted by start.
+    pub fn segments(&self) -> Result<Vec<SegmentFile>> {
+        positions::segments(&self.layout)
+    }
+
+    /// The earliest record offset on disk.
+    pub fn earliest_offset(&self) -> Result<u64> {
+        Ok(positions::earliest(&self.segments()?))
+    }
+
+    /// The end of the valid data (where the next record will be read).
+    pub fn data_end(&self) -> Result<u64> {
+        positions::data_end(&self.params, &self.segments()?)
+    }
+
+    /// Opens the store's single producer.
+    pub fn producer(&self, opts: ProducerOptions) -> Result<Producer> {
+        Producer::open(self.layout.clone(), self.params, opts)
+    }
+
+    /// Opens a consumer; one seen for the first time starts at `first_start`.
+    pub fn consumer(&self, id: &ConsumerId, first_start: StartAt) -> Result<Consumer> {
+        Consumer::open(self, id.clone(), first_start, WaitOptions::default())
+    }
+
+    /// Opens a consumer with explicit wait tuning.
+    pub fn consumer_with(
+        &self,
+        id: &ConsumerId,
+        first_start: StartAt,
+        wait: WaitOptions,
+    ) -> Result<Consumer> {
+        Consumer::open(self, id.clone(), first_start, wait)
+    }
+
+    /// Opens an observer (no offset file).
+    pub fn observer(&self, start: StartAt) -> Result<Observer> {
+        Observer::open(self, start, WaitOptions::default())
+    }
+
+    /// Opens an observer with explicit wait tuning.
+    pub fn observer_with(&self, start: StartAt, wait: WaitOptions) -> Result<Observer> {
+        Observer::open(self, start, wait)
+    }
+
+    /// The consumers that have an offset file, with their committed offsets.
+    pub fn consumers(&self) -> Result<Vec<(ConsumerId, u64)>> {
+        let mut out = Vec::new();
+        for id in self.layout.list_consumers()? {
+            if let Some(v) = offsets::read_offset(&self.layout.consumer_offset(&id))? {
+                out.push((id, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inspects the store: parameters, segments, offsets and every inconsistency.
+    pub fn inspect(&self) -> Result<Report> {
+        recovery::inspect(self, recovery::Depth::Full)
+    }
+
+    /// A fast inspection that does not scan record data (for `stat`).
+    pub fn inspect_quick(&self) -> Result<Report> {
+        recovery::inspect(self, recovery::Depth::Quick)
+    }
+
+    /// Turns a start position into an offset.
+    pub fn resolve_start(&self, start: StartAt) -> Result<u64> {
+        match start {
+            StartAt::Earliest => self.earliest_offset(),
+            StartAt::Latest => self.data_end(),
+            StartAt::Offset(o) => Ok(o),
+        }
+    }
+
+    /// Checks that a reader may start at `offset`: on a boundary and not in a deleted segment.
+    pub fn check_readable_offset(&self, offset: u64) -> Result<()> {
+        let segs = self.segments()?;
+        let earliest = positions::earliest(&segs);
+        if !segs.is_empty() && offset < earliest {
+            return Err(Error::OutOfRange {
+                offset,
+                earliest,
+                latest: positions::data_end(&self.params, &segs)?,
+            });
+        }
+        positions::check_boundary(&self.params, &segs, offset)
+    }
+
+    /// Where `mfq recover` saves removed bytes by default.
+    pub fn default_salvage_dir(&self) -> PathBuf {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.layout
+            .root()
+            .join("mfq-salvage")
+            .join(stamp.to_string())
+    }
+}
+
+fn check_is_store(layout: &Layout) -> Result<()> {
+    let root = layout.root();
+    let meta = std::fs::metadata(root).map_err(|e| Error::NotAStore {
+        path: root.to_path_buf(),
+        reason: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such folder".into(),
+            _ => e.to_string(),
+        },
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::NotAStore {
+            path: root.to_path_buf(),
+            reason: "not a folder".into(),
+        });
+    }
+    let has = |p: PathBuf| p.is_dir();
+    if !(has(layout.commitlog()) || has(layout.offset_dir()) || layout.meta().is_file()) {
+        return Err(Error::NotAStore {
+            path: root.to_path_buf(),
+            reason: "it has no commitlog/ or offset/ folder (create one with `mfq produce --format ...`)".into(),
+        });
+    }
+    Ok(())
+}

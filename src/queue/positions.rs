@@ -1,0 +1,131 @@
+//! Record boundaries: the earliest record on disk, the end of the valid data, whether an offset
+//! is a record boundary (and the nearest ones when it is not), and the offsets of the last N
+//! records. Fixed stores answer by arithmetic; stream stores by walking one segment.
+//!
+//! This module only reads.
+
+use super::error::{Error, Result};
+use super::layout::{Layout, SegmentFile};
+use super::params::{Format, Params};
+use super::reader::open_stream;
+use super::scan::{self, Status};
+use super::segment::Segment;
+
+/// Reads a segment's bytes (zero past a short file's end).
+pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<Vec<u8>> {
+    let opened = match params.format() {
+        Format::Fixed => Segment::open_read(&seg.path, seg.start, params.file_len())?,
+        Format::Stream => open_stream(&seg.path, seg.start, params)?,
+    };
+    Ok(match opened {
+        Some(s) => s.bytes(0, s.logical_len() as usize).into_owned(),
+        None => Vec::new(),
+    })
+}
+
+/// The earliest record offset: the first segment's start (0 for a store without segments).
+pub fn earliest(segs: &[SegmentFile]) -> u64 {
+    segs.first().map_or(0, |s| s.start)
+}
+
+/// The end of the valid data: the offset after the last complete record of the last segment
+/// (or of the chain, when the last segment holds none yet).
+pub fn data_end(params: &Params, segs: &[SegmentFile]) -> Result<u64> {
+    let Some(last) = segs.last() else {
+        return Ok(0);
+    };
+    let bytes = segment_bytes(params, last)?;
+    Ok(scan::valid_end(params, last.start, &bytes))
+}
+
+/// The segment holding `offset` (greatest start <= offset).
+pub fn segment_for(segs: &[SegmentFile], offset: u64) -> Option<&SegmentFile> {
+    segs.iter().rev().find(|s| s.start <= offset)
+}
+
+/// Checks that `offset` is a record boundary of the store; on failure names the nearest ones.
+pub fn check_boundary(params: &Params, segs: &[SegmentFile], offset: u64) -> Result<()> {
+    if let Some(m) = params.stride() {
+        if offset % m == 0 {
+            return Ok(());
+        }
+        let before = offset / m * m;
+        return Err(Error::Misaligned {
+            offset,
+            before: Some(before),
+            after: Some(before + m),
+        });
+    }
+    let Some(seg) = segment_for(segs, offset) else {
+        return Ok(());
+    };
+    if seg.start == offset {
+        return Ok(());
+    }
+    let bytes = segment_bytes(params, seg)?;
+    let mut before = seg.start;
+    let mut after = None;
+    let mut exact = false;
+    scan::visit(params, seg.start, &bytes, |e| {
+        if e.status != Status::Ok {
+            exact = e.offset == offset;
+            return false;
+        }
+        let end = e.offset + e.size;
+        if e.offset == offset || end == offset {
+            exact = true;
+            return false;
+        }
+        if end > offset {
+            before = e.offset;
+            after = Some(end);
+            return false;
+        }
+        before = end;
+        true
+    });
+    if exact {
+        return Ok(());
+    }
+    Err(Error::Misaligned {
+        offset,
+        before: Some(before),
+        after,
+    })
+}
+
+/// Offsets of the last `n` complete records before `end` (oldest first).
+pub fn last_records(params: &Params, segs: &[SegmentFile], end: u64, n: u64) -> Result<Vec<u64>> {
+    if n == 0 {
+        return Ok(vec![]);
+    }
+    if let Some(m) = params.stride() {
+        let first = earliest(segs).max(end.saturating_sub(n * m));
+        return Ok((first..end).step_by(m as usize).collect());
+    }
+    let mut out: Vec<u64> = Vec::new();
+    for seg in segs.iter().rev().filter(|s| s.start < end) {
+        let bytes = segment_bytes(params, seg)?;
+        let mut here = Vec::new();
+        scan::visit(params, seg.start, &bytes, |e| {
+            if e.status == Status::Ok && e.offset < end {
+                here.push(e.offset);
+                true
+            } else {
+                false
+            }
+        });
+        here.extend(out);
+        out = here;
+        if out.len() as u64 >= n {
+            break;
+        }
+    }
+    let skip = out.len().saturating_sub(n as usize);
+    Ok(out.split_off(skip))
+}
+
+/// Layout helper used by the store: lists segments, ignoring stray files.
+pub(crate) fn segments(layout: &Layout) -> Result<Vec<SegmentFile>> {
+    Ok(layout.list_segments()?.0)
+}

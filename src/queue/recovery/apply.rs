@@ -1,0 +1,172 @@
+//! Applying a [`Plan`]: take the locks, save what will be removed, then change the files in
+//! an order that a rerun after a crash completes (every step is idempotent): segments first,
+//! then the producer, confirmed and consumer offsets, each rewritten in place and synced.
+//!
+//! This module must not decide what to change; the plan does.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::plan::{Action, Plan};
+use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::layout::{segment_name, Layout};
+use crate::queue::offsets;
+use crate::queue::sys::{self, Lock};
+
+/// How to apply a plan.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyOptions {
+    /// Save removed bytes under this folder (None: do not save).
+    pub save_to: Option<PathBuf>,
+    /// Go ahead even when a live process holds files the plan changes.
+    pub force: bool,
+}
+
+/// What an application did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Applied {
+    /// Files written into the save folder.
+    pub saved: Vec<PathBuf>,
+    /// Actions carried out.
+    pub actions: usize,
+}
+
+/// Files whose flock shows a live holder among those a plan would change.
+pub fn held_files(layout: &Layout, plan: &Plan) -> Result<Vec<PathBuf>> {
+    let mut held = Vec::new();
+    for path in touched(layout, plan) {
+        if crate::queue::is_held(&path)? {
+            held.push(path);
+        }
+    }
+    Ok(held)
+}
+
+fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
+    plan.actions
+        .iter()
+        .map(|a| match a {
+            Action::SetProducer { .. } => layout.producer_offset(),
+            Action::SetConfirmed { .. } => layout.confirmed_offset(),
+            Action::SetConsumer { id, .. } => layout.consumer_offset(id),
+            Action::ZeroTail { path, .. } | Action::RemoveSegment { path, .. } => path.clone(),
+        })
+        .collect()
+}
+
+/// Applies a plan to the store at `layout`.
+pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
+    let mut locks = Vec::new();
+    for path in touched(layout, plan) {
+        let Ok(f) = File::open(&path) else { continue };
+        if !sys::try_lock(&f, Lock::Exclusive).ctx("lock", &path)? && !opts.force {
+            return Err(Error::Locked {
+                path,
+                holder: "a live producer or consumer",
+                hint: "stop it first, or pass --force",
+            });
+        }
+        locks.push(f);
+    }
+    let mut applied = Applied::default();
+    if let Some(dir) = &opts.save_to {
+        save_aside(plan, dir, &mut applied)?;
+    }
+    for action in &plan.actions {
+        match action {
+            Action::ZeroTail {
+                path,
+                from_pos,
+                to_pos,
+                ..
+            } => zero(path, *from_pos, *to_pos)?,
+            Action::RemoveSegment { path, .. } => {
+                std::fs::remove_file(path).ctx("remove", path)?;
+                offsets::sync_dir(&layout.commitlog())?;
+            }
+            _ => continue,
+        }
+        applied.actions += 1;
+    }
+    for action in &plan.actions {
+        match action {
+            Action::SetProducer { to, .. } => {
+                offsets::write_offset_durable(&layout.producer_offset(), *to)?
+            }
+            Action::SetConfirmed { to, .. } => {
+                offsets::write_offset_durable(&layout.confirmed_offset(), *to)?
+            }
+            Action::SetConsumer { id, to, .. } => {
+                offsets::write_offset_durable(&layout.consumer_offset(id), *to)?
+            }
+            _ => continue,
+        }
+        applied.actions += 1;
+    }
+    drop(locks);
+    Ok(applied)
+}
+
+fn save_aside(plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
+    let mut made = false;
+    for action in &plan.actions {
+        let (src, from, to, name) = match action {
+            Action::ZeroTail {
+                path,
+                from_pos,
+                to_pos,
+                ..
+            } => {
+                let name = format!("{}.from-{from_pos}", file_name(path));
+                (path, *from_pos, Some(*to_pos), name)
+            }
+            Action::RemoveSegment { path, .. } => (path, 0, None, file_name(path)),
+            _ => continue,
+        };
+        if !made {
+            std::fs::create_dir_all(dir).ctx("create", dir)?;
+            made = true;
+        }
+        let bytes = std::fs::read(src).ctx("read", src)?;
+        let end = to.map_or(bytes.len(), |t| (t as usize).min(bytes.len()));
+        let start = (from as usize).min(end);
+        let dest = dir.join(name);
+        std::fs::write(&dest, &bytes[start..end]).ctx("write", &dest)?;
+        File::open(&dest)
+            .and_then(|f| f.sync_all())
+            .ctx("sync", &dest)?;
+        applied.saved.push(dest);
+    }
+    if made {
+        offsets::sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| segment_name(0))
+}
+
+/// Zeroes `[from, to)` of a file (clipped to its length) and syncs it.
+fn zero(path: &Path, from: u64, to: u64) -> Result<()> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .ctx("open", path)?;
+    let len = f.metadata().ctx("stat", path)?.len();
+    let to = to.min(len);
+    let chunk = vec![0u8; 1 << 16];
+    let mut pos = from;
+    while pos < to {
+        let n = ((to - pos) as usize).min(chunk.len());
+        f.write_all_at(&chunk[..n], pos).ctx("write", path)?;
+        pos += n as u64;
+    }
+    f.sync_data().ctx("sync", path)
+}

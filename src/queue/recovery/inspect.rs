@@ -1,0 +1,421 @@
+//! Building a [`Report`]: metadata checks (names, lengths, offset files) and, for the deeper
+//! depths, a scan of the records from the lowest offset that still matters to the end.
+//!
+//! This module only reads.
+
+use std::path::Path;
+
+use super::{ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity, TailRegion};
+use crate::queue::error::Result;
+use crate::queue::layout::{Layout, SegmentFile};
+use crate::queue::offsets;
+use crate::queue::params::{Format, Params};
+use crate::queue::positions::{self, segment_bytes};
+use crate::queue::scan::{self, Status};
+use crate::queue::Store;
+
+/// Inspects a store to the given depth.
+pub(crate) fn inspect(store: &Store, depth: Depth) -> Result<Report> {
+    inspect_parts(store.layout(), store.params(), store.params_source(), depth)
+}
+
+pub(crate) fn inspect_parts(
+    layout: &Layout,
+    params: &Params,
+    source: crate::queue::ParamsSource,
+    depth: Depth,
+) -> Result<Report> {
+    let (segments, stray_files) = layout.list_segments()?;
+    let mut r = Report {
+        path: layout.root().to_path_buf(),
+        format: params.format(),
+        record_size: params.record_size(),
+        segment_size: params.segment_size(),
+        params_source: source,
+        earliest: positions::earliest(&segments),
+        segments,
+        stray_files,
+        producer_offset: None,
+        confirmed_offset: None,
+        consumers: vec![],
+        scanned_from: None,
+        data_end: None,
+        tail: vec![],
+        orphans: vec![],
+        bad_offset_files: vec![],
+        issues: vec![],
+    };
+    r.producer_offset = read_lenient(&mut r, &layout.producer_offset());
+    r.confirmed_offset = read_lenient(&mut r, &layout.confirmed_offset());
+    for id in layout.list_consumers()? {
+        let offset = read_lenient(&mut r, &layout.consumer_offset(&id));
+        r.consumers.push(ConsumerState {
+            name: id.name().to_string(),
+            id,
+            offset,
+            boundary: None,
+        });
+    }
+    check_files(&mut r, params);
+    if depth != Depth::Quick {
+        scan_records(&mut r, layout, params, depth)?;
+    }
+    check_offsets(&mut r, params);
+    Ok(r)
+}
+
+/// Reads an offset file however damaged; records an issue when it is not a clean 8 bytes.
+fn read_lenient(r: &mut Report, path: &Path) -> Option<u64> {
+    match offsets::read_offset_lenient(path) {
+        Ok(None) => None,
+        Ok(Some((8, v))) if v >= 0 => Some(v as u64),
+        Ok(Some((len, v))) => {
+            let msg = if len != 8 {
+                format!("offset file is {len} bytes long, expected 8")
+            } else {
+                format!("offset file holds the negative value {v}")
+            };
+            r.push(IssueKind::BadOffsetFile, Severity::Repair, msg)
+                .file(path);
+            r.bad_offset_files.push(path.to_path_buf());
+            (len < 8 && v >= 0).then_some(v as u64)
+        }
+        Err(e) => {
+            r.push(IssueKind::BadOffsetFile, Severity::Repair, e.to_string())
+                .file(path);
+            r.bad_offset_files.push(path.to_path_buf());
+            None
+        }
+    }
+}
+
+fn check_files(r: &mut Report, params: &Params) {
+    for s in r.stray_files.clone() {
+        let msg = format!("skipped: {}", s.reason);
+        r.push(IssueKind::StrayFile, Severity::Warning, msg)
+            .file(&s.path);
+    }
+    let want = params.file_len();
+    for s in r.segments.clone() {
+        let wrong = match params.format() {
+            Format::Fixed => s.len != want,
+            Format::Stream => s.len < want,
+        };
+        if wrong {
+            let msg = format!(
+                "segment file is {} bytes, expected {want}{}",
+                s.len,
+                if s.len < want {
+                    " (missing bytes read as zero)"
+                } else {
+                    ""
+                }
+            );
+            r.push(IssueKind::SegmentWrongSize, Severity::Warning, msg)
+                .file(&s.path)
+                .at(s.start);
+        }
+    }
+    if params.format() == Format::Fixed {
+        let span = params.span();
+        for pair in r.segments.clone().windows(2) {
+            if pair[1].start > pair[0].start + span {
+                let gap = pair[0].start + span;
+                let msg = format!("segments {gap}..{} are missing", pair[1].start);
+                r.push(IssueKind::SegmentGap, Severity::Warning, msg)
+                    .at(gap);
+            }
+        }
+    }
+}
+
+/// Where a scan must start: the lowest consumer or confirmed offset (Full), or the segment of
+/// min(confirmed, producer) (Tail); never before the earliest segment.
+fn scan_start(r: &Report, params: &Params, depth: Depth) -> u64 {
+    let p = r.producer_offset.unwrap_or(0);
+    let c = r.confirmed_offset.unwrap_or(p);
+    let mut from = c.min(p);
+    if depth == Depth::Full {
+        from = r
+            .consumers
+            .iter()
+            .filter_map(|c| c.offset)
+            .fold(from, u64::min);
+    }
+    let from = from.max(r.earliest);
+    match params.stride() {
+        Some(m) => from / m * m,
+        None => positions::segment_for(&r.segments, from).map_or(r.earliest, |s| s.start),
+    }
+}
+
+fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) -> Result<()> {
+    let from = scan_start(r, params, depth);
+    r.scanned_from = Some(from);
+    let segs = r.segments.clone();
+    let (end, end_seg) = match params.format() {
+        Format::Fixed => walk_fixed(r, layout, params, &segs, from)?,
+        Format::Stream => walk_stream(r, params, &segs, from)?,
+    };
+    r.data_end = Some(end);
+    for s in segs
+        .iter()
+        .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e))
+    {
+        let bytes = segment_bytes(params, s)?;
+        let records = scan::walk(params, s.start, &bytes)
+            .iter()
+            .filter(|e| e.status == Status::Ok)
+            .count() as u64;
+        r.orphans.push(OrphanSegment {
+            path: s.path.clone(),
+            start: s.start,
+            records,
+        });
+        let msg = format!("segment lies past the end of the valid data ({records} records in it)");
+        r.push(IssueKind::OrphanSegment, Severity::Repair, msg)
+            .file(&s.path)
+            .at(s.start);
+    }
+    Ok(())
+}
+
+/// Walks fixed slots from `from`; returns the data end and the start of its segment (None when
+/// the data ends where a segment file is missing).
+fn walk_fixed(
+    r: &mut Report,
+    layout: &Layout,
+    params: &Params,
+    segs: &[SegmentFile],
+    from: u64,
+) -> Result<(u64, Option<u64>)> {
+    let span = params.span();
+    let mut offset = from;
+    loop {
+        let start = params.fixed_segment_start(offset);
+        let Some(seg) = segs.iter().find(|s| s.start == start) else {
+            return Ok((offset, None));
+        };
+        let bytes = segment_bytes(params, seg)?;
+        let entries = scan::walk(params, start, &bytes);
+        let first_bad = entries
+            .iter()
+            .find(|e| e.offset >= offset && e.status != Status::Ok);
+        note_boundaries(
+            r,
+            params,
+            offset,
+            first_bad.map_or(start + span, |e| e.offset),
+        );
+        match first_bad {
+            None => offset = start + span,
+            Some(bad) => {
+                let end = bad.offset;
+                tail_fixed(r, layout, params, seg, &bytes, &entries, end);
+                return Ok((end, Some(start)));
+            }
+        }
+    }
+}
+
+fn tail_fixed(
+    r: &mut Report,
+    _layout: &Layout,
+    params: &Params,
+    seg: &SegmentFile,
+    bytes: &[u8],
+    entries: &[scan::Entry],
+    end: u64,
+) {
+    let pos = (end - seg.start) as usize;
+    let extra_dirty = bytes.len() > params.span() as usize && bytes[params.span() as usize] != 0;
+    let past: Vec<_> = entries.iter().filter(|e| e.offset >= end).collect();
+    let records = past.iter().filter(|e| e.status == Status::Ok).count() as u64;
+    let mut dirty = extra_dirty;
+    for (status, kind, what) in [
+        (
+            Status::Ok,
+            IssueKind::StaleRecords,
+            "complete records past the data end",
+        ),
+        (Status::Torn, IssueKind::TornRecord, "unfinished records"),
+        (
+            Status::BadMarker,
+            IssueKind::BadMarker,
+            "records with a bad end marker",
+        ),
+    ] {
+        let hits: Vec<_> = past.iter().filter(|e| e.status == status).collect();
+        if let Some(first) = hits.first() {
+            dirty = true;
+            let msg = format!("{} {what} from offset {}", hits.len(), first.offset);
+            r.push(kind, Severity::Repair, msg)
+                .file(&seg.path)
+                .at(first.offset);
+        }
+    }
+    if extra_dirty {
+        let msg = "the never-written last byte of the file is not zero".to_string();
+        r.push(IssueKind::Garbage, Severity::Repair, msg)
+            .file(&seg.path);
+    }
+    if dirty {
+        r.tail.push(TailRegion {
+            path: seg.path.clone(),
+            segment_start: seg.start,
+            from_pos: pos as u64,
+            to_pos: bytes.len() as u64,
+            records,
+        });
+    }
+}
+
+/// Walks stream records from the start of the segment holding `from`.
+fn walk_stream(
+    r: &mut Report,
+    params: &Params,
+    segs: &[SegmentFile],
+    from: u64,
+) -> Result<(u64, Option<u64>)> {
+    let Some(mut seg) = positions::segment_for(segs, from).cloned() else {
+        return Ok((from, None));
+    };
+    loop {
+        let bytes = segment_bytes(params, &seg)?;
+        let entries = scan::walk(params, seg.start, &bytes);
+        let last = entries.last().copied();
+        let end = entries
+            .iter()
+            .find(|e| e.status != Status::Ok)
+            .map_or(seg.start + bytes.len() as u64, |e| e.offset);
+        note_stream_boundaries(r, &entries, &seg, end);
+        let next = segs.iter().find(|s| s.start == end && s.start > seg.start);
+        if let (Some(Status::SegmentEnd | Status::Unwritten), Some(n)) =
+            (last.map(|e| e.status), next)
+        {
+            seg = n.clone();
+            continue;
+        }
+        if let Some(e) = last.filter(|e| e.status != Status::Ok) {
+            let pos = e.position as usize;
+            let rest = &bytes[pos..];
+            let clean = match e.status {
+                Status::SegmentEnd => crate::queue::codec::is_zero(&rest[1.min(rest.len())..]),
+                Status::Unwritten => true,
+                _ => false,
+            };
+            if !clean {
+                let (kind, what) = match e.status {
+                    Status::Torn => (IssueKind::TornRecord, "an unfinished record"),
+                    Status::BadMarker => (IssueKind::BadMarker, "a record with a bad end marker"),
+                    _ => (IssueKind::Garbage, "bytes that are not a record"),
+                };
+                let msg = format!("{what} at the data end, offset {}", e.offset);
+                r.push(kind, Severity::Repair, msg)
+                    .file(&seg.path)
+                    .at(e.offset);
+                r.tail.push(TailRegion {
+                    path: seg.path.clone(),
+                    segment_start: seg.start,
+                    from_pos: pos as u64,
+                    to_pos: bytes.len() as u64,
+                    records: 0,
+                });
+            }
+        }
+        return Ok((end, Some(seg.start)));
+    }
+}
+
+/// Fixed: consumer offsets in `[from, to)` are boundaries when they are multiples of m.
+fn note_boundaries(r: &mut Report, params: &Params, from: u64, to: u64) {
+    let m = params.stride().expect("fixed");
+    for c in r.consumers.iter_mut() {
+        if let Some(k) = c.offset.filter(|k| *k >= from && *k <= to) {
+            c.boundary = Some(k / m * m);
+        }
+    }
+}
+
+/// Stream: the boundary at or below each consumer offset inside this segment's records.
+fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], seg: &SegmentFile, end: u64) {
+    for c in r.consumers.iter_mut() {
+        let Some(k) = c.offset.filter(|k| *k >= seg.start && *k <= end) else {
+            continue;
+        };
+        let below = entries
+            .iter()
+            .filter(|e| e.status == Status::Ok && e.offset <= k)
+            .map(|e| {
+                if e.offset + e.size <= k {
+                    e.offset + e.size
+                } else {
+                    e.offset
+                }
+            })
+            .max()
+            .unwrap_or(seg.start);
+        c.boundary = Some(below);
+    }
+}
+
+/// Offsets against each other and against the data end.
+fn check_offsets(r: &mut Report, params: &Params) {
+    let end = r.data_end;
+    let p = r.producer_offset;
+    if let (Some(p), Some(d)) = (p, end) {
+        if p > d {
+            let msg = format!("producer offset {p} is past the end of the valid data {d}");
+            r.push(IssueKind::ProducerAhead, Severity::Repair, msg)
+                .at(p);
+        } else if p < d {
+            let msg = format!("complete records lie past the producer offset {p}, up to {d}; a producer would overwrite them");
+            r.push(IssueKind::ProducerBehind, Severity::Repair, msg)
+                .at(p);
+        }
+    }
+    if let (Some(c), Some(d)) = (r.confirmed_offset, end) {
+        if c > d {
+            let msg =
+                format!("records between {d} and the confirmed offset {c} are missing or damaged");
+            r.push(IssueKind::DamageBelowConfirmed, Severity::Repair, msg)
+                .at(d);
+        }
+    }
+    if let (Some(c), Some(p)) = (r.confirmed_offset, p) {
+        if c > p {
+            let msg = format!("confirmed offset {c} is past the producer offset {p}");
+            r.push(IssueKind::ConfirmedAhead, Severity::Repair, msg)
+                .at(c);
+        }
+    }
+    for c in r.consumers.clone() {
+        let Some(k) = c.offset else { continue };
+        let name = &c.name;
+        if !r.segments.is_empty() && k < r.earliest {
+            let msg = format!(
+                "consumer {name} at {k} points into a deleted segment; records {k}..{} are gone",
+                r.earliest
+            );
+            r.push(IssueKind::ConsumerInDeletedSegment, Severity::Repair, msg)
+                .at(k);
+            continue;
+        }
+        if let Some(d) = end.filter(|d| k > *d) {
+            let msg = format!("consumer {name} at {k} is past the end of the valid data {d}");
+            r.push(IssueKind::ConsumerAhead, Severity::Repair, msg)
+                .at(k);
+            continue;
+        }
+        let misaligned = match (params.stride(), c.boundary) {
+            (Some(m), _) => k % m != 0,
+            (None, Some(b)) => b != k,
+            (None, None) => false,
+        };
+        if misaligned {
+            let msg = format!("consumer {name} at {k} is not on a record boundary");
+            r.push(IssueKind::ConsumerMisaligned, Severity::Repair, msg)
+                .at(k);
+        }
+    }
+}

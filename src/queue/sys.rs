@@ -1,0 +1,305 @@
+//! The only room with `unsafe`: shared file mappings, flock, fallocate, futex and madvise.
+//!
+//! Every other module goes through the safe wrappers here. A [`Map`] is a `MAP_SHARED`
+//! mapping of a store file; other processes (mfq or .NET) may map the same pages and write
+//! them at any time, so all access to bytes that another process may be writing goes through
+//! atomic loads/stores or raw copies, never through long-lived references, except
+//! [`Map::slice`], whose contract is documented there.
+//!
+//! Locking roles (flock, advisory, per open file description):
+//! - the producer holds `LOCK_EX` on `producer.offset` and `producer.confirmed.offset`;
+//!   a second producer (mfq, or .NET, which takes `LOCK_SH` on every file it opens) fails;
+//! - a consumer holds `LOCK_EX` on its own offset file;
+//! - producers, consumers and observers hold `LOCK_SH` on the segment files they map, so that
+//!   `prune` (which needs `LOCK_EX`) skips them;
+//! - mutating commands take `LOCK_EX | LOCK_NB` on the files they change and refuse if it fails.
+//!
+//! This module must not know about formats, offsets or policies.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::time::Duration;
+
+use memmap2::{MmapOptions, MmapRaw};
+
+/// A shared mapping of (a prefix of) a file. Length 0 is allowed and maps nothing.
+pub struct Map {
+    raw: Option<MmapRaw>,
+    len: usize,
+    writable: bool,
+}
+
+impl Map {
+    /// Maps the first `len` bytes of `file` read-write. The file must be at least `len` long.
+    pub fn read_write(file: &File, len: usize) -> io::Result<Map> {
+        Self::new(file, len, true)
+    }
+
+    /// Maps the first `len` bytes of `file` read-only. The file must be at least `len` long.
+    pub fn read_only(file: &File, len: usize) -> io::Result<Map> {
+        Self::new(file, len, false)
+    }
+
+    fn new(file: &File, len: usize, writable: bool) -> io::Result<Map> {
+        if len == 0 {
+            return Ok(Map {
+                raw: None,
+                len: 0,
+                writable,
+            });
+        }
+        let opts = {
+            let mut o = MmapOptions::new();
+            o.len(len);
+            o
+        };
+        let raw = if writable {
+            opts.map_raw(file)?
+        } else {
+            opts.map_raw_read_only(file)?
+        };
+        Ok(Map {
+            raw: Some(raw),
+            len,
+            writable,
+        })
+    }
+
+    /// Mapped length in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the mapping may be written.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    #[inline]
+    fn ptr(&self) -> *mut u8 {
+        match &self.raw {
+            Some(r) => r.as_mut_ptr(),
+            None => std::ptr::NonNull::dangling().as_ptr(),
+        }
+    }
+
+    #[inline]
+    fn check(&self, pos: usize, len: usize) {
+        assert!(
+            pos.checked_add(len).is_some_and(|end| end <= self.len),
+            "mapping access {pos}+{len} beyond {}",
+            self.len
+        );
+    }
+
+    /// Loads one byte with acquire ordering (pairs with [`Map::store_release`]).
+    #[inline]
+    pub fn load_acquire(&self, pos: usize) -> u8 {
+        self.check(pos, 1);
+        // SAFETY: pos is in bounds of a live mapping (checked above). Other processes may store
+        // to this byte concurrently; an atomic load of a u8 is always sound and aligned.
+        unsafe { (*(self.ptr().add(pos) as *const AtomicU8)).load(Ordering::Acquire) }
+    }
+
+    /// Stores one byte with release ordering: every write before it is visible to a reader that
+    /// acquires this byte.
+    #[inline]
+    pub fn store_release(&self, pos: usize, value: u8) {
+        self.check(pos, 1);
+        assert!(self.writable, "store into a read-only mapping");
+        // SAFETY: in bounds and writable (checked). Concurrent readers use atomic loads of this
+        // byte; an atomic u8 store is aligned and sound.
+        unsafe { (*(self.ptr().add(pos) as *const AtomicU8)).store(value, Ordering::Release) }
+    }
+
+    /// Copies `src` into the mapping at `pos` (plain stores; publish with `store_release`).
+    #[inline]
+    pub fn write(&self, pos: usize, src: &[u8]) {
+        self.check(pos, src.len());
+        assert!(self.writable, "write into a read-only mapping");
+        // SAFETY: in bounds and writable (checked). The writer (the single producer, enforced by
+        // an exclusive flock) owns the unpublished range [pos, pos+len); readers do not read it
+        // until the marker after it is published with release ordering.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr().add(pos), src.len()) }
+    }
+
+    /// Copies `dst.len()` bytes at `pos` out of the mapping.
+    #[inline]
+    pub fn read_into(&self, pos: usize, dst: &mut [u8]) {
+        self.check(pos, dst.len());
+        // SAFETY: in bounds. The bytes may be concurrently written by another process only if
+        // they are unpublished; callers validate the copy (marker, header) before trusting it.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr().add(pos), dst.as_mut_ptr(), dst.len()) }
+    }
+
+    /// A borrowed view of `len` bytes at `pos`.
+    ///
+    /// Contract: the caller has observed (acquire) that the range is a published record (or
+    /// accepts that the bytes may change under it, as inspection code does when it only
+    /// classifies them). Published records are never written again while a reader may hold them:
+    /// the producer only appends, and recovery, which zeroes, refuses to run while a live
+    /// process holds the store unless forced.
+    #[inline]
+    pub fn slice(&self, pos: usize, len: usize) -> &[u8] {
+        self.check(pos, len);
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: in bounds of a mapping that lives as long as `self`; see the contract above for
+        // why no other writer touches these bytes while the slice is alive.
+        unsafe { std::slice::from_raw_parts(self.ptr().add(pos), len) }
+    }
+
+    /// An atomic view of an 8-byte aligned word (offset files).
+    pub fn atomic_u64(&self, pos: usize) -> &AtomicU64 {
+        self.check(pos, 8);
+        assert!(pos % 8 == 0 && (self.ptr() as usize) % 8 == 0, "unaligned");
+        // SAFETY: in bounds, 8-aligned (mappings are page-aligned). Every process that maps an
+        // offset file uses aligned 8-byte stores (.NET included), so atomic access is sound.
+        unsafe { &*(self.ptr().add(pos) as *const AtomicU64) }
+    }
+
+    /// An atomic view of a 4-byte aligned word (the wake-up file).
+    pub fn atomic_u32(&self, pos: usize) -> &AtomicU32 {
+        self.check(pos, 4);
+        assert!(pos % 4 == 0, "unaligned");
+        // SAFETY: in bounds and aligned; the wake-up file is only accessed atomically.
+        unsafe { &*(self.ptr().add(pos) as *const AtomicU32) }
+    }
+
+    /// Synchronously writes back `[pos, pos+len)` (msync `MS_SYNC`).
+    pub fn flush_range(&self, pos: usize, len: usize) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.check(pos, len);
+        match &self.raw {
+            Some(r) => r.flush_range(pos, len),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the kernel to fault `[pos, pos+len)` in writable (`MADV_POPULATE_WRITE`) without
+    /// changing its contents, so the writer does not take page faults on its hot path.
+    /// Best effort: errors (old kernels) are ignored.
+    pub fn populate_write(&self, pos: usize, len: usize) {
+        if !self.writable || len == 0 || pos >= self.len {
+            return;
+        }
+        let page = page_size();
+        let start = pos / page * page;
+        let end = (pos + len).min(self.len);
+        const MADV_POPULATE_WRITE: libc::c_int = 23;
+        // SAFETY: the range lies inside our own live mapping; MADV_POPULATE_WRITE only faults
+        // pages in and never changes their contents, so concurrent readers and writers are
+        // unaffected.
+        unsafe {
+            libc::madvise(
+                self.ptr().add(start) as *mut libc::c_void,
+                end - start,
+                MADV_POPULATE_WRITE,
+            );
+        }
+    }
+}
+
+// SAFETY: a Map is a plain region of shared memory; all mutation goes through atomics or
+// through the single-writer discipline documented on each method.
+unsafe impl Send for Map {}
+// SAFETY: as above.
+unsafe impl Sync for Map {}
+
+/// The system page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if v > 0 {
+        v as usize
+    } else {
+        4096
+    }
+}
+
+/// flock modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// `LOCK_SH`: many holders.
+    Shared,
+    /// `LOCK_EX`: one holder.
+    Exclusive,
+}
+
+/// Tries to take a flock without blocking. `Ok(false)` means another open file holds it.
+pub fn try_lock(file: &File, lock: Lock) -> io::Result<bool> {
+    let op = match lock {
+        Lock::Shared => libc::LOCK_SH,
+        Lock::Exclusive => libc::LOCK_EX,
+    } | libc::LOCK_NB;
+    loop {
+        // SAFETY: flock on a valid open descriptor has no memory effects.
+        let r = unsafe { libc::flock(file.as_raw_fd(), op) };
+        if r == 0 {
+            return Ok(true);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Releases a flock taken with [`try_lock`].
+pub fn unlock(file: &File) {
+    // SAFETY: as above; failure only means there was nothing to release.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+}
+
+/// Reserves disk blocks for the first `len` bytes of `file` and sets its length, so that a full
+/// disk fails here rather than with SIGBUS on a later write through a mapping.
+pub fn allocate(file: &File, len: u64) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: fallocate on a valid descriptor; no memory is touched.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len),
+        _ => Err(e),
+    }
+}
+
+/// Sleeps while `*word == expected`, at most `timeout`. Spurious returns are allowed.
+pub fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: the word is a live, aligned u32 in a shared mapping; FUTEX_WAIT (not _PRIVATE)
+    // works across processes on shared file mappings. The timespec outlives the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            &ts as *const libc::timespec,
+        );
+    }
+}
+
+/// Wakes up to `n` waiters sleeping on `word`.
+pub fn futex_wake(word: &AtomicU32, n: i32) {
+    // SAFETY: as in futex_wait; FUTEX_WAKE does not dereference the word beyond hashing it.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, n);
+    }
+}

@@ -1,0 +1,80 @@
+//! Waiting for the next record: spin for a while, then sleep on mfq's wake-up word (or, when
+//! it is unavailable, plain sleeps) in steps of the retry interval, as the .NET consumers do,
+//! with a deadline and a cancellation flag. A stream cursor re-checks for a rolled segment on
+//! every sleeping poll, so a segment boundary adds no latency.
+//!
+//! This module must not commit anything.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::error::Result;
+use super::reader::{Reader, RecordLoc};
+use super::wake::Wake;
+
+/// How a reader waits when nothing is ready.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitOptions {
+    /// Busy-poll this long first (the .NET `ConsumerSpinWaitDuration`, default 100 ms).
+    pub spin: Duration,
+    /// Then sleep at most this long between polls (the .NET `ConsumerRetryInterval`, default
+    /// 1 s). An mfq producer wakes sleepers at once; a .NET producer does not, so this bounds
+    /// the latency for messages from .NET.
+    pub retry: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            spin: Duration::from_millis(100),
+            retry: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Longest single futex sleep: bounds the cost of a wake-up lost to the producer's relaxed
+/// waiter check.
+const MAX_FUTEX_SLEEP: Duration = Duration::from_millis(50);
+
+/// Polls `reader` until a record is ready, the deadline passes or `cancel` is set.
+pub fn wait_next(
+    reader: &mut Reader,
+    wake: Option<&Wake>,
+    opts: &WaitOptions,
+    deadline: Option<Instant>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Option<RecordLoc>> {
+    let t0 = Instant::now();
+    let mut polls = 0u32;
+    loop {
+        let sleeping = t0.elapsed() >= opts.spin;
+        if let Some(loc) = reader.poll(sleeping || polls % 1024 == 1023)? {
+            return Ok(Some(loc));
+        }
+        polls = polls.wrapping_add(1);
+        let now = Instant::now();
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || deadline.is_some_and(|d| now >= d) {
+            return Ok(None);
+        }
+        if !sleeping {
+            std::hint::spin_loop();
+            continue;
+        }
+        let left = deadline.map_or(opts.retry, |d| d.saturating_duration_since(now));
+        let nap = opts.retry.min(left).max(Duration::from_micros(50));
+        match wake {
+            Some(w) => {
+                let mut ready = false;
+                w.wait(nap.min(MAX_FUTEX_SLEEP), || {
+                    ready = reader.poll(true).map(|r| r.is_some()).unwrap_or(true);
+                    ready
+                });
+            }
+            None => std::thread::sleep(nap.min(if cancel.is_some() {
+                Duration::from_millis(100)
+            } else {
+                nap
+            })),
+        }
+    }
+}
