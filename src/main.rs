@@ -1,1 +1,34 @@
-fn main() {}
+//! The `mfq` binary: parses the command line, runs the subcommand, prints any error as
+//! `mfq: <cause chain>` and exits with the documented status.
+//!
+//! This file owns the process boundary; it must not implement subcommands or format
+//! anything but the final error line.
+
+mod cli;
+mod commands;
+// TODO(engine): drop these `allow`s once the subcommands use every status and helper.
+#[allow(dead_code)]
+mod exit;
+#[allow(dead_code)]
+mod render;
+#[allow(dead_code)]
+mod size;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 and --help/--version exit 0, both inside clap.
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if exit::should_print(&err) {
+                let _ = writeln!(std::io::stderr(), "mfq: {err:#}");
+            }
+            ExitCode::from(u8::try_from(exit::exit_code_for(&err)).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,169 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mfq_global_optspecs
+    string join \n s/store= format= record-size= segment-size= json h/help V/version
+end
+
+function __fish_mfq_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mfq_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mfq_using_subcommand
+    set -l cmd (__fish_mfq_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mfq -n "__fish_mfq_needs_command" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_needs_command" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_needs_command" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_needs_command" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_needs_command" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_needs_command" -s V -l version -d 'Print version'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "produce" -d 'Append messages to a store'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "consume" -d 'Take messages from a store and advance the consumer offset'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "tail" -d 'Follow a store, printing records as they are appended'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "stat" -d 'Show a store\'s format, offsets, consumers and segments'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "dump-segment" -d 'Print the records of one segment file and check them'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "prune" -d 'Delete segment files that hold only records before an offset'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "recover" -d 'Check a store and repair torn writes and damaged offset files'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "bench" -d 'Measure produce and consume throughput'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -s m -l message -d 'A message to append; repeat for several (`-m one -m two`). With -m, no input is read' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l input -d 'How the input is split into messages: `lines` (one per line, line ending dropped), `raw` (the whole input is one message) or `length-prefixed` (each message preceded by its length as a 4-byte little-endian integer)' -r -f -a "lines\t'One message per line; the line ending (`\\n` or `\\r\\n`) is not part of the message'
+raw\t'The whole input is one message'
+length-prefixed\t'Each message is preceded by its length as a 4-byte little-endian unsigned integer'"
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l file -d 'Read the input from this file instead of standard input (`--file events.txt`). Default: standard input' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad-byte -d 'The byte value --pad fills with, 0-255 (`--pad --pad-byte 32` pads with spaces)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l flush-every -d 'Flush the written records to disk after every N messages; the end of input always flushes' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l flush-interval -d 'Also flush when this much time has passed since the last flush, e.g. `500ms` or `2s`. Default: no time-based flushing' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad -d 'Fixed-format stores only: pad messages shorter than the record size with zero bytes (or --pad-byte) instead of rejecting them. Default: shorter messages are an error'
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -s n -l count -d 'How many messages to take: a number, or `all` for every message available now' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l consumer -d 'Read and advance this named consumer\'s offset (`--consumer reports`). Default: the store\'s main consumer' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l wait -d 'When no message is available, wait up to this long for one (`--wait 30s`). Default: do not wait; exit with status 3 when nothing is available' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to print messages: `text` (one per line, control characters escaped), `raw` (payload bytes only), `hex` (a hex dump) or `json` (one object per line)' -r -f -a "text\t'One message per line, control characters escaped'
+raw\t'The payload bytes exactly, nothing added'
+hex\t'A hex dump per message'
+json\t'One JSON object per line with the offset and the payload'"
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the messages without advancing the consumer offset'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s n -l lines -d 'Show the last N records before following new ones (`-n 10`)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l from -d 'Start at this offset, or at `beginning` (the oldest stored record), instead of the end. Default: the end of the queue (after the last -n records)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l output -d 'How to print records: `text`, `raw`, `hex` or `json` (see `mfq consume --help`)' -r -f -a "text\t'One message per line, control characters escaped'
+raw\t'The payload bytes exactly, nothing added'
+hex\t'A hex dump per message'
+json\t'One JSON object per line with the offset and the payload'"
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Stop at the end of the queue instead of waiting for new records'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Dump the segment of `-s/--store` that holds this queue offset instead of naming one' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l limit -d 'Show at most this many records. Default: every record in the segment' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l hex -d 'Also print each record\'s bytes as a hex dump. Default: a one-line preview per record'
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l dry-run -d 'Print the old and new offsets without changing anything'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l before -d 'Delete segment files whose records all lie before this offset, or before `consumed` (the slowest consumer\'s offset). Required' -r
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l dry-run -d 'List the segment files that would be deleted without deleting them'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Prune even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Copy every file a repair changes into this folder first (`--save-to /tmp/mfq-saved`). Default: a backup folder that recover creates and names in its output' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l dry-run -d 'Print the repairs that would be made without making them'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l check -d 'Only check: exit 0 when the store is sound, 4 when it needs a repair. Changes nothing'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep copies of the files a repair changes'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l force -d 'Repair even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l count -d 'Messages to produce and consume per run. Default: 10000000 (100000 with --quick)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l size -d 'Payload size of each message in bytes' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l flush-every -d 'Flush after every N messages (see `mfq produce --help`)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l processes -d '1: producer and consumer threads in one process; 2: a producer process and a consumer process sharing the store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l runs -d 'How many times to repeat the measurement; the report shows each run and the median. Default: 3 (1 with --quick)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l quick -d 'A quick smoke run: 100000 messages, 1 run, unless --count or --runs say otherwise'
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
+stream\t'Records are length-prefixed and may differ in size'"
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "produce" -d 'Append messages to a store'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "consume" -d 'Take messages from a store and advance the consumer offset'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "tail" -d 'Follow a store, printing records as they are appended'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "stat" -d 'Show a store\'s format, offsets, consumers and segments'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "dump-segment" -d 'Print the records of one segment file and check them'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "prune" -d 'Delete segment files that hold only records before an offset'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "recover" -d 'Check a store and repair torn writes and damaged offset files'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "bench" -d 'Measure produce and consume throughput'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

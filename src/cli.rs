@@ -1,0 +1,198 @@
+//! The command line's syntax: the top-level `Cli`, the global options and the subcommand
+//! list, as clap derive definitions with their help text.
+//!
+//! This module owns what can be typed and the help that explains it; it must not validate
+//! values against a store, apply defaults that need the environment or a store (store
+//! folder, segment size), or run anything. The resolve step turns these into domain values.
+
+mod admin_args;
+mod io_args;
+#[cfg(test)]
+mod tests;
+mod tool_args;
+pub mod values;
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use values::Format;
+
+pub use admin_args::{AdjustOffsetArgs, DumpSegmentArgs, PruneArgs, RecoverArgs, StatArgs};
+pub use io_args::{ConsumeArgs, ProduceArgs, TailArgs};
+pub use tool_args::{BenchArgs, CompletionsArgs};
+
+/// Text shown after the top-level help.
+const EXIT_STATUSES: &str = "\
+Exit status:
+  0  success
+  1  error
+  2  usage error
+  3  nothing available (consume found no message)
+  4  corruption found or a repair is needed (dump-segment, recover --check)
+  5  refused: a live process holds the store (use --force to override)";
+
+/// mfq: operate on persistent memory-mapped-file queue stores.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "mfq", version, after_help = EXIT_STATUSES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after any subcommand.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalOpts {
+    /// The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory.
+    /// A STORE positional, where a subcommand takes one, wins over this.
+    #[arg(
+        short = 's',
+        long = "store",
+        value_name = "PATH",
+        env = "MFQ_STORE",
+        global = true
+    )]
+    pub store: Option<PathBuf>,
+
+    /// Store format: `fixed` (every payload is --record-size bytes) or `stream`
+    /// (length-prefixed payloads of any size). Default: read from an existing store.
+    #[arg(long, value_enum, value_name = "FORMAT", global = true)]
+    pub format: Option<Format>,
+
+    /// Payload size in bytes of every record of a fixed-format store (`--record-size 64`).
+    /// Default: read from an existing store.
+    #[arg(long, value_name = "BYTES", global = true)]
+    pub record_size: Option<u32>,
+
+    /// Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`
+    /// (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store's.
+    #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size, global = true)]
+    pub segment_size: Option<u64>,
+
+    /// Print machine-readable JSON instead of text (stat, bench and reports).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Append messages to a store
+    ///
+    /// Reads messages from -m, --file or standard input and appends them to the store,
+    /// creating it when it does not exist yet.
+    ///
+    /// Examples:
+    ///   mfq produce ./store -m hello -m world
+    ///   seq 1000 | mfq produce ./store
+    ///   mfq produce -s ./store --input raw --file payload.bin
+    #[command(verbatim_doc_comment)]
+    Produce(ProduceArgs),
+
+    /// Take messages from a store and advance the consumer offset
+    ///
+    /// Prints up to -n messages and moves the consumer past them (not with --peek).
+    /// Exits with status 3 when no message is available.
+    ///
+    /// Examples:
+    ///   mfq consume ./store
+    ///   mfq consume -n all --output json
+    ///   mfq consume --consumer reports --wait 10s
+    #[command(verbatim_doc_comment)]
+    Consume(ConsumeArgs),
+
+    /// Follow a store, printing records as they are appended
+    ///
+    /// Does not move any consumer offset. Stops with -e at the end of the queue,
+    /// otherwise runs until interrupted.
+    ///
+    /// Examples:
+    ///   mfq tail ./store
+    ///   mfq tail -n 10 -e ./store
+    ///   mfq tail --from beginning --output json
+    #[command(verbatim_doc_comment)]
+    Tail(TailArgs),
+
+    /// Show a store's format, offsets, consumers and segments
+    ///
+    /// Examples:
+    ///   mfq stat ./store
+    ///   mfq stat --json
+    #[command(verbatim_doc_comment)]
+    Stat(StatArgs),
+
+    /// Print the records of one segment file and check them
+    ///
+    /// Exit status: 0 when the segment is sound, 4 when corruption was found, 1 on error.
+    ///
+    /// Examples:
+    ///   mfq dump-segment ./store/00000000000000000000
+    ///   mfq dump-segment -s ./store 4096 --hex --limit 5
+    ///   mfq dump-segment -s ./store --offset 123456
+    #[command(verbatim_doc_comment)]
+    DumpSegment(DumpSegmentArgs),
+
+    /// Move the producer offset or a consumer offset
+    ///
+    /// The store is -s/--store (or $MFQ_STORE, or the current directory).
+    /// Refuses with exit status 5 while a live process holds the store, unless --force.
+    ///
+    /// Examples:
+    ///   mfq adjust-offset consumer 0
+    ///   mfq adjust-offset reports -3 --dry-run
+    ///   mfq adjust-offset consumer latest
+    #[command(verbatim_doc_comment)]
+    AdjustOffset(AdjustOffsetArgs),
+
+    /// Delete segment files that hold only records before an offset
+    ///
+    /// Refuses with exit status 5 while a live process holds the store, unless --force.
+    ///
+    /// Examples:
+    ///   mfq prune --before 4096
+    ///   mfq prune ./store --before consumed --dry-run
+    #[command(verbatim_doc_comment)]
+    Prune(PruneArgs),
+
+    /// Check a store and repair torn writes and damaged offset files
+    ///
+    /// With --check, changes nothing and exits 0 when the store is sound, 4 when a
+    /// repair is needed. Refuses with exit status 5 while a live process holds the
+    /// store, unless --force.
+    ///
+    /// Examples:
+    ///   mfq recover --check ./store
+    ///   mfq recover ./store --dry-run
+    ///   mfq recover ./store --save-to /tmp/mfq-saved
+    #[command(verbatim_doc_comment)]
+    Recover(RecoverArgs),
+
+    /// Measure produce and consume throughput
+    ///
+    /// Uses the global --format, --record-size and --segment-size for the stores it
+    /// creates, and prints a table (or JSON with --json).
+    ///
+    /// Examples:
+    ///   mfq bench --quick
+    ///   mfq bench /mnt/fast --count 1000000 --size 256 --processes 2
+    #[command(verbatim_doc_comment)]
+    Bench(BenchArgs),
+
+    /// Print a shell completion script
+    ///
+    /// Examples:
+    ///   mfq completions bash > ~/.local/share/bash-completion/completions/mfq
+    ///   mfq completions zsh > ~/.zfunc/_mfq
+    ///   mfq completions fish > ~/.config/fish/completions/mfq.fish
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+}
+
+/// The clap command for `Cli`, for completions and help generation.
+pub fn command() -> clap::Command {
+    Cli::command()
+}

@@ -1,0 +1,108 @@
+//! Arguments of the subcommands that move messages: `produce`, `consume` and `tail`.
+//!
+//! This module owns their syntax only; it must not validate values against a store, open
+//! files or apply defaults that need the store (the resolve step does that).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::values::{Count, InputMode, OutputMode, TailFrom};
+
+/// `mfq produce [STORE]`.
+#[derive(Args, Debug, Clone)]
+pub struct ProduceArgs {
+    /// The store folder. Default: `-s/--store`, else $MFQ_STORE, else the current directory.
+    #[arg(value_name = "STORE")]
+    pub store_dir: Option<PathBuf>,
+
+    /// A message to append; repeat for several (`-m one -m two`). With -m, no input is read.
+    #[arg(short = 'm', long = "message", value_name = "TEXT")]
+    pub messages: Vec<String>,
+
+    /// How the input is split into messages: `lines` (one per line, line ending dropped),
+    /// `raw` (the whole input is one message) or `length-prefixed` (each message preceded by
+    /// its length as a 4-byte little-endian integer).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = InputMode::Lines)]
+    pub input: InputMode,
+
+    /// Read the input from this file instead of standard input (`--file events.txt`).
+    /// Default: standard input.
+    #[arg(long, value_name = "PATH", conflicts_with = "messages")]
+    pub file: Option<PathBuf>,
+
+    /// Fixed-format stores only: pad messages shorter than the record size with zero bytes
+    /// (or --pad-byte) instead of rejecting them. Default: shorter messages are an error.
+    #[arg(long)]
+    pub pad: bool,
+
+    /// The byte value --pad fills with, 0-255 (`--pad --pad-byte 32` pads with spaces).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "pad")]
+    pub pad_byte: u8,
+
+    /// Flush the written records to disk after every N messages; the end of input always
+    /// flushes.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub flush_every: u64,
+
+    /// Also flush when this much time has passed since the last flush, e.g. `500ms` or `2s`.
+    /// Default: no time-based flushing.
+    #[arg(long, value_name = "DURATION")]
+    pub flush_interval: Option<humantime::Duration>,
+}
+
+/// `mfq consume [STORE]`.
+#[derive(Args, Debug, Clone)]
+pub struct ConsumeArgs {
+    /// The store folder. Default: `-s/--store`, else $MFQ_STORE, else the current directory.
+    #[arg(value_name = "STORE")]
+    pub store_dir: Option<PathBuf>,
+
+    /// How many messages to take: a number, or `all` for every message available now.
+    #[arg(short = 'n', long, value_name = "N|all", default_value = "1")]
+    pub count: Count,
+
+    /// Read and advance this named consumer's offset (`--consumer reports`).
+    /// Default: the store's main consumer.
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+
+    /// Print the messages without advancing the consumer offset.
+    #[arg(long)]
+    pub peek: bool,
+
+    /// When no message is available, wait up to this long for one (`--wait 30s`).
+    /// Default: do not wait; exit with status 3 when nothing is available.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<humantime::Duration>,
+
+    /// How to print messages: `text` (one per line, control characters escaped), `raw`
+    /// (payload bytes only), `hex` (a hex dump) or `json` (one object per line).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+}
+
+/// `mfq tail [STORE]`.
+#[derive(Args, Debug, Clone)]
+pub struct TailArgs {
+    /// The store folder. Default: `-s/--store`, else $MFQ_STORE, else the current directory.
+    #[arg(value_name = "STORE")]
+    pub store_dir: Option<PathBuf>,
+
+    /// Show the last N records before following new ones (`-n 10`).
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 0)]
+    pub lines: u64,
+
+    /// Start at this offset, or at `beginning` (the oldest stored record), instead of the end.
+    /// Default: the end of the queue (after the last -n records).
+    #[arg(long, value_name = "OFFSET|beginning", conflicts_with = "lines")]
+    pub from: Option<TailFrom>,
+
+    /// Stop at the end of the queue instead of waiting for new records.
+    #[arg(short = 'e', long)]
+    pub exit_at_end: bool,
+
+    /// How to print records: `text`, `raw`, `hex` or `json` (see `mfq consume --help`).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+}
