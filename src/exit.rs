@@ -107,8 +107,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// The process exit code for an error returned by a command: the `Exit` marker's status,
 /// 0 for a closed pipe, otherwise 1.
 pub fn exit_code_for(err: &anyhow::Error) -> i32 {
+    let locked = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<mfq::queue::Error>(),
+            Some(mfq::queue::Error::Locked { .. })
+        )
+    });
     if let Some(exit) = exit_marker(err) {
         exit.status().code()
+    } else if locked {
+        ExitStatus::StoreBusy.code()
     } else if is_broken_pipe(err) {
         ExitStatus::Success.code()
     } else {

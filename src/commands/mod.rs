@@ -3,6 +3,17 @@
 //! This module owns which code runs for which subcommand; it must not parse arguments or
 //! print errors (main does), and each subcommand's work belongs in its own file.
 
+mod adjust_offset;
+mod bench;
+mod consume;
+mod dump_segment;
+mod produce;
+mod prune;
+mod recover;
+pub mod resolve;
+mod stat;
+mod tail;
+
 use std::io::Write;
 
 use anyhow::Context;
@@ -11,10 +22,18 @@ use crate::cli::{self, Cli, Command, CompletionsArgs};
 
 /// Runs the subcommand `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Completions(args) => completions(&args),
-        // TODO(engine): resolve the arguments and dispatch the other subcommands.
-        _ => anyhow::bail!("not implemented yet"),
+    let g = &cli.global;
+    match &cli.command {
+        Command::Produce(a) => produce::run(g, a),
+        Command::Consume(a) => consume::run(g, a),
+        Command::Tail(a) => tail::run(g, a),
+        Command::Stat(a) => stat::run(g, a),
+        Command::DumpSegment(a) => dump_segment::run(g, a),
+        Command::AdjustOffset(a) => adjust_offset::run(g, a),
+        Command::Prune(a) => prune::run(g, a),
+        Command::Recover(a) => recover::run(g, a),
+        Command::Bench(a) => bench::run(g, a),
+        Command::Completions(args) => completions(args),
     }
 }
 
