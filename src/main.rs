@@ -4,6 +4,7 @@
 //! This file owns the process boundary; it must not implement subcommands or format
 //! anything but the final error line.
 
+mod bench;
 mod cli;
 mod commands;
 // TODO(engine): drop these `allow`s once the subcommands use every status and helper.
@@ -20,6 +21,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A benchmark's consumer process (see bench/child.rs), not a user command.
+    if let Ok(spec) = std::env::var(bench::child::CHILD_ENV) {
+        return match bench::child::main(&spec) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "mfq bench child: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Usage errors exit 2 and --help/--version exit 0, both inside clap.
     let cli = cli::Cli::parse();
     match commands::run(cli) {

@@ -27,9 +27,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub flush_every: u64,
 
-    /// 1: producer and consumer threads in one process; 2: a producer process and a
-    /// consumer process sharing the store.
-    #[arg(long, value_name = "1|2", default_value_t = 1,
+    /// 2 (default): also run the two-process workloads (end-to-end throughput with a
+    /// spinning consumer process, one-way latency, blocked-consumer wake-up latency);
+    /// 1: only the single-process workloads.
+    #[arg(long, value_name = "1|2", default_value_t = 2,
           value_parser = clap::value_parser!(u8).range(1..=2))]
     pub processes: u8,
 

@@ -1,10 +1,182 @@
-//! `mfq bench`.
+//! `mfq bench [DIR]`: resolves the options, runs the workloads in `crate::bench` in a scratch
+//! folder that it removes afterwards, and prints a table (or `--json`).
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! This module owns presentation of benchmark figures; the measuring lives in `crate::bench`.
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use mfq::queue::{Format, Params};
+use serde_json::json;
+
+use crate::bench::{self, stats::Percentiles, Config, RunFigures};
+use crate::cli::{BenchArgs, GlobalOpts};
+use crate::commands::resolve;
+use crate::render;
 
 /// Runs `mfq bench`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &BenchArgs) -> anyhow::Result<()> {
+    let cfg = resolve_config(global, args)?;
+    let bar = render::progress::progress_bar(None, "benchmark");
+    let result = bench::run(&cfg, &mut |label| bar.set_message(label.to_string()));
+    bar.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&cfg.dir);
+    let summary = result.context("benchmark failed")?;
+    let mut out = std::io::stdout().lock();
+    if global.json {
+        let doc = json!({
+            "format": cfg.params.format(),
+            "message_size": cfg.size,
+            "count": cfg.count,
+            "runs": cfg.runs,
+            "flush_every": cfg.flush_every,
+            "median": summary.median,
+            "each_run": summary.runs,
+            // The headline fields, flat, as the README documents them.
+            "write_msgs_per_sec": summary.median.write_msgs_per_sec,
+            "read_msgs_per_sec": summary.median.read_msgs_per_sec,
+            "cross_process_msgs_per_sec": summary.median.cross_process_msgs_per_sec,
+            "latency_ns": summary.median.latency_ns,
+            "wake_latency_ns": summary.median.wake_latency_ns,
+            "durable_msgs_per_sec": summary.median.durable_msgs_per_sec,
+            "flush_every_message_msgs_per_sec": summary.median.flush_every_message_msgs_per_sec,
+            "disk_bytes_per_sec": summary.median.disk_bytes_per_sec,
+            "memcpy_msgs_per_sec": summary.median.memcpy_msgs_per_sec,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    let terminal = render::Stream::Stdout.is_terminal();
+    let color = render::color_enabled(render::Stream::Stdout);
+    writeln!(
+        out,
+        "mfq bench: {} format, {}-byte messages, {} messages, median of {} run(s)",
+        cfg.params.format(),
+        cfg.size,
+        cfg.count,
+        cfg.runs
+    )?;
+    writeln!(out, "{}", table(&summary.median, terminal, color))?;
+    Ok(())
+}
+
+fn resolve_config(global: &GlobalOpts, args: &BenchArgs) -> anyhow::Result<Config> {
+    let count = args
+        .count
+        .unwrap_or(if args.quick { 100_000 } else { 10_000_000 });
+    let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
+    anyhow::ensure!(count > 0, "--count must be at least 1");
+    anyhow::ensure!(
+        args.size >= 8,
+        "--size must be at least 8 bytes (latency runs carry a timestamp)"
+    );
+    let mut req = resolve::params_request(global);
+    req.format.get_or_insert(Format::Fixed);
+    if req.format == Some(Format::Fixed) {
+        req.record_size.get_or_insert(args.size);
+    }
+    let params: Params = req.to_params()?;
+    if let Some(p) = params.record_size() {
+        anyhow::ensure!(
+            p == args.size,
+            "--record-size {p} differs from --size {}",
+            args.size
+        );
+    }
+    anyhow::ensure!(
+        args.size <= params.max_payload() as u32,
+        "--size {} does not fit the segment size {}",
+        args.size,
+        params.segment_size()
+    );
+    let parent = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let dir = parent.join(format!("mfq-bench-{}", std::process::id()));
+    Ok(Config {
+        dir,
+        params,
+        size: args.size as usize,
+        count,
+        flush_every: args.flush_every.max(1),
+        two_processes: args.processes == 2,
+        runs,
+    })
+}
+
+fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
+    let mut t = render::table::new_table(
+        &["workload", "msgs/s", "MB/s", "of memcpy"],
+        terminal,
+        color,
+    );
+    let limit = m.memcpy_msgs_per_sec;
+    let bytes_per_msg = m.write_bytes_per_msg;
+    let mut row = |name: &str, rate: f64| {
+        t.add_row(vec![
+            name.to_string(),
+            human_rate(rate),
+            format!("{:.0}", rate * bytes_per_msg / 1e6),
+            format!("{:.0}%", 100.0 * rate / limit.max(1.0)),
+        ]);
+    };
+    row("memcpy into a mapped file (limit)", m.memcpy_msgs_per_sec);
+    row("write, 1 process", m.write_msgs_per_sec);
+    row("read + commit, 1 process", m.read_msgs_per_sec);
+    if let Some(x) = m.cross_process_msgs_per_sec {
+        row("producer -> consumer, 2 processes", x);
+    }
+    row(
+        "durable (flush policy), until confirmed",
+        m.durable_msgs_per_sec,
+    );
+    row("flush every message", m.flush_every_message_msgs_per_sec);
+    t.add_row(vec![
+        "durable bytes / disk bandwidth".to_string(),
+        String::new(),
+        format!(
+            "{:.0} / {:.0}",
+            m.durable_bytes_per_sec / 1e6,
+            m.disk_bytes_per_sec / 1e6
+        ),
+        format!(
+            "{:.0}% of disk",
+            100.0 * m.durable_bytes_per_sec / m.disk_bytes_per_sec.max(1.0)
+        ),
+    ]);
+    for (name, p) in [
+        ("one-way latency (spinning)", m.latency_ns),
+        ("wake-up latency (blocked)", m.wake_latency_ns),
+    ] {
+        if let Some(p) = p {
+            t.add_row(vec![
+                name.to_string(),
+                lat(&p),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    t
+}
+
+fn lat(p: &Percentiles) -> String {
+    let us = |ns: u64| format!("{:.2}", ns as f64 / 1000.0);
+    format!(
+        "p50 {} / p99 {} / p99.9 {} µs",
+        us(p.p50),
+        us(p.p99),
+        us(p.p999)
+    )
+}
+
+fn human_rate(r: f64) -> String {
+    if r >= 1e6 {
+        format!("{:.1}M", r / 1e6)
+    } else if r >= 1e3 {
+        format!("{:.1}k", r / 1e3)
+    } else {
+        format!("{r:.0}")
+    }
 }

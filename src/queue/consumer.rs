@@ -72,6 +72,8 @@ struct Cursor {
     wake: Option<Wake>,
     wake_path: std::path::PathBuf,
     wait: WaitOptions,
+    /// Non-waiting polls so far: every 1024th (and the first) is thorough.
+    polls: u32,
 }
 
 impl Cursor {
@@ -81,6 +83,7 @@ impl Cursor {
             wake: Wake::open(&store.layout().wake(), false),
             wake_path: store.layout().wake(),
             wait,
+            polls: 0,
         }
     }
 
@@ -90,7 +93,9 @@ impl Cursor {
         cancel: Option<&AtomicBool>,
     ) -> Result<Option<RecordLoc>> {
         if deadline.is_none() && cancel.is_none() {
-            return self.reader.poll(true);
+            let thorough = self.polls % 1024 == 0;
+            self.polls = self.polls.wrapping_add(1);
+            return self.reader.poll(thorough);
         }
         if self.wake.is_none() {
             self.wake = Wake::open(&self.wake_path, false);
@@ -116,6 +121,7 @@ impl Cursor {
 
 /// A consumer with its own committed offset.
 pub struct Consumer {
+    store: Store,
     id: ConsumerId,
     file: OffsetFile,
     cursor: Cursor,
@@ -141,6 +147,7 @@ impl Consumer {
         let offset = file.get();
         store.check_readable_offset(offset)?;
         Ok(Consumer {
+            store: store.clone(),
             id,
             file,
             cursor: Cursor::new(store, offset, wait),
@@ -209,6 +216,30 @@ impl Consumer {
     pub fn rewind(&mut self) {
         let c = self.file.get();
         self.cursor.reader.set_offset(c);
+    }
+
+    /// Moves both the cursor and the committed offset to `offset`, which must be a record
+    /// boundary of an existing segment (else `Error::Misaligned` names the nearest boundaries,
+    /// or `Error::OutOfRange`), and syncs the offset file.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use mfq::queue::{ConsumerId, Error, Params, ProducerOptions, StartAt, Store};
+    /// let store = Store::create(dir.path(), Params::fixed(4, 4096)?)?;
+    /// let mut p = store.producer(ProducerOptions::default())?;
+    /// p.append(b"aaaa")?;
+    /// p.append(b"bbbb")?;
+    /// let mut c = store.consumer(&ConsumerId::Default, StartAt::Earliest)?;
+    /// c.seek(5)?; // skip the first record
+    /// assert_eq!(c.try_next()?.unwrap().payload, b"bbbb");
+    /// assert!(matches!(c.seek(3), Err(Error::Misaligned { before: Some(0), after: Some(5), .. })));
+    /// # Ok::<(), mfq::queue::Error>(())
+    /// ```
+    pub fn seek(&mut self, offset: u64) -> Result<()> {
+        self.store.check_readable_offset(offset)?;
+        self.cursor.reader.set_offset(offset);
+        self.file.set(offset);
+        self.file.sync()
     }
 
     /// Syncs the committed offset to disk.

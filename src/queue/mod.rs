@@ -26,6 +26,7 @@ mod error;
 mod flusher;
 mod infer;
 pub mod layout;
+pub mod limits;
 pub mod offsets;
 mod params;
 pub mod positions;

@@ -57,6 +57,10 @@ pub struct Producer {
     params: Params,
     offset: u64,
     seg: Option<Arc<Segment>>,
+    /// Logical range of the current segment, cached for the hot path: `[seg_start, seg_end)`
+    /// (fixed: the span; stream: the file length).
+    seg_start: u64,
+    seg_end: u64,
     producer_file: OffsetFile,
     flusher: Flusher,
     flush_every: u64,
@@ -97,6 +101,8 @@ impl Producer {
             params,
             offset,
             seg: None,
+            seg_start: 0,
+            seg_end: 0,
             producer_file,
             flusher,
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
@@ -145,7 +151,7 @@ impl Producer {
         self.check_open()?;
         self.check_size(payload.len())?;
         let at = self.offset;
-        let (seg, pos) = match self.params.format() {
+        let pos = match self.params.format() {
             Format::Fixed => self.write_fixed(payload)?,
             Format::Stream => self.write_stream(payload)?,
         };
@@ -158,8 +164,7 @@ impl Producer {
             w.notify();
         }
         if pos >= self.prefault_at {
-            self.prefault_at = pos + PREFAULT_WINDOW / 2;
-            self.flusher.prefault(seg, pos, pos + PREFAULT_WINDOW);
+            self.prefault_ahead(pos);
         }
         self.since_flush += 1;
         if self.since_flush >= self.flush_every {
@@ -169,6 +174,16 @@ impl Producer {
         Ok(at)
     }
 
+    #[cold]
+    fn prefault_ahead(&mut self, pos: usize) {
+        if let Some(seg) = &self.seg {
+            self.prefault_at = pos + PREFAULT_WINDOW / 2;
+            self.flusher
+                .prefault(seg.clone(), pos, pos + PREFAULT_WINDOW);
+        }
+    }
+
+    #[inline]
     fn check_open(&self) -> Result<()> {
         if self.closed {
             return Err(Error::Usage("the producer is closed".into()));
@@ -198,31 +213,33 @@ impl Producer {
     }
 
     #[inline]
-    fn write_fixed(&mut self, payload: &[u8]) -> Result<(Arc<Segment>, usize)> {
-        let start = self.params.fixed_segment_start(self.offset);
-        if self.seg.as_ref().map(|s| s.start()) != Some(start) {
-            self.open_segment(start)?;
+    fn write_fixed(&mut self, payload: &[u8]) -> Result<usize> {
+        let m = payload.len() as u64 + 1;
+        if self.seg.is_none() || self.offset < self.seg_start || self.offset + m > self.seg_end {
+            self.open_segment(self.params.fixed_segment_start(self.offset))?;
         }
         let seg = self.seg.as_ref().expect("segment open");
-        let pos = (self.offset - start) as usize;
+        let pos = (self.offset - self.seg_start) as usize;
         seg.map().write(pos, payload);
         seg.map().store_release(pos + payload.len(), END_MARKER);
-        self.offset += payload.len() as u64 + 1;
-        Ok((seg.clone(), pos))
+        self.offset += m;
+        Ok(pos)
     }
 
     #[inline]
-    fn write_stream(&mut self, payload: &[u8]) -> Result<(Arc<Segment>, usize)> {
+    fn write_stream(&mut self, payload: &[u8]) -> Result<usize> {
         let need = payload.len() + STREAM_OVERHEAD;
-        self.ensure_stream_room(need)?;
+        if self.seg.is_none() || self.offset + need as u64 > self.seg_end {
+            self.ensure_stream_room(need)?;
+        }
         let seg = self.seg.as_ref().expect("segment open");
-        let pos = (self.offset - seg.start()) as usize;
+        let pos = (self.offset - self.seg_start) as usize;
         let map = seg.map();
         map.write(pos + STREAM_HEADER, payload);
         map.write(pos, &codec::stream_header(payload.len()));
         map.store_release(pos + STREAM_HEADER + payload.len(), END_MARKER);
         self.offset += need as u64;
-        Ok((seg.clone(), pos))
+        Ok(pos)
     }
 
     /// Makes sure the current stream segment has `need` bytes at the offset, rolling as .NET
@@ -278,9 +295,19 @@ impl Producer {
         };
         let seg = Arc::new(seg);
         self.flusher.add_segment(seg.clone(), is_new);
+        self.set_current(seg);
+        Ok(())
+    }
+
+    fn set_current(&mut self, seg: Arc<Segment>) {
+        self.seg_start = seg.start();
+        self.seg_end = seg.start()
+            + match self.params.format() {
+                Format::Fixed => self.params.span(),
+                Format::Stream => seg.logical_len(),
+            };
         self.seg = Some(seg);
         self.prefault_at = 0;
-        Ok(())
     }
 
     /// Syncs everything appended so far and confirms it; returns when it is durable.

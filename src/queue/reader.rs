@@ -34,6 +34,9 @@ pub struct Reader {
     params: Params,
     seg: Option<Segment>,
     offset: u64,
+    /// Fixed format: logical range `[seg_start, seg_end)` of the open segment (hot path).
+    seg_start: u64,
+    seg_end: u64,
 }
 
 impl Reader {
@@ -44,6 +47,8 @@ impl Reader {
             params,
             seg: None,
             offset,
+            seg_start: 0,
+            seg_end: 0,
         }
     }
 
@@ -83,17 +88,16 @@ impl Reader {
         }
     }
 
+    #[inline]
     fn poll_fixed(&mut self) -> Result<Option<RecordLoc>> {
-        let m = self.params.stride().expect("fixed") as usize;
-        let start = self.params.fixed_segment_start(self.offset);
-        if self.seg.as_ref().map(Segment::start) != Some(start) {
-            let path = self.layout.segment(start);
-            self.seg = Segment::open_read(&path, start, self.params.file_len())?;
+        let m = self.params.record_size().unwrap_or(0) as usize + 1;
+        if self.seg.is_none() || self.offset < self.seg_start || self.offset >= self.seg_end {
+            self.open_fixed()?;
         }
         let Some(seg) = self.seg.as_mut() else {
             return Ok(None);
         };
-        let pos = (self.offset - start) as usize;
+        let pos = (self.offset - self.seg_start) as usize;
         let mpos = pos + m - 1;
         if mpos >= seg.mapped_len() {
             seg.refresh()?;
@@ -113,6 +117,16 @@ impl Reader {
                 what: format!("end marker is {b:#04x}, expected 0xff"),
             }),
         }
+    }
+
+    #[cold]
+    fn open_fixed(&mut self) -> Result<()> {
+        let start = self.params.fixed_segment_start(self.offset);
+        let path = self.layout.segment(start);
+        self.seg = Segment::open_read(&path, start, self.params.file_len())?;
+        self.seg_start = start;
+        self.seg_end = start + self.params.span();
+        Ok(())
     }
 
     fn poll_stream(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {

@@ -303,3 +303,15 @@ pub fn futex_wake(word: &AtomicU32, n: i32) {
         libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, n);
     }
 }
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the machine, so a timestamp
+/// written by one process can be compared in another (benchmarks measure latency with it).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes only into the timespec we own; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}

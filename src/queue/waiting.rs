@@ -46,18 +46,22 @@ pub fn wait_next(
 ) -> Result<Option<RecordLoc>> {
     let t0 = Instant::now();
     let mut polls = 0u32;
+    let mut sleeping = opts.spin.is_zero();
     loop {
-        let sleeping = t0.elapsed() >= opts.spin;
         if let Some(loc) = reader.poll(sleeping || polls % 1024 == 1023)? {
             return Ok(Some(loc));
         }
         polls = polls.wrapping_add(1);
+        if !sleeping && polls % 64 != 0 {
+            std::hint::spin_loop();
+            continue;
+        }
         let now = Instant::now();
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || deadline.is_some_and(|d| now >= d) {
             return Ok(None);
         }
         if !sleeping {
-            std::hint::spin_loop();
+            sleeping = now.duration_since(t0) >= opts.spin;
             continue;
         }
         let left = deadline.map_or(opts.retry, |d| d.saturating_duration_since(now));
