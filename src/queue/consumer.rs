@@ -109,6 +109,22 @@ impl Cursor {
         )
     }
 
+    /// The next record. `wait == false`: only what is ready now. `wait == true`: until
+    /// `deadline` (forever when `None`) or until `cancel` is set.
+    fn next(
+        &mut self,
+        wait: bool,
+        deadline: Option<Instant>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<Record<'_>>> {
+        let never = AtomicBool::new(false);
+        let cancel = cancel.or((wait && deadline.is_none()).then_some(&never));
+        match self.poll(deadline, cancel)? {
+            Some(loc) => Ok(Some(self.take(loc))),
+            None => Ok(None),
+        }
+    }
+
     fn take(&mut self, loc: RecordLoc) -> Record<'_> {
         self.reader.set_offset(loc.next);
         Record {
@@ -186,10 +202,7 @@ impl Consumer {
     /// # Ok::<(), mfq::queue::Error>(())
     /// ```
     pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
-        match self.cursor.poll(None, None)? {
-            Some(loc) => Ok(Some(self.cursor.take(loc))),
-            None => Ok(None),
-        }
+        self.cursor.next(false, None, None)
     }
 
     /// The next record, waiting until `deadline` (forever if `None`) or until `cancel` is set.
@@ -198,12 +211,7 @@ impl Consumer {
         deadline: Option<Instant>,
         cancel: Option<&AtomicBool>,
     ) -> Result<Option<Record<'_>>> {
-        let never = AtomicBool::new(false);
-        let cancel = cancel.or(deadline.is_none().then_some(&never));
-        match self.cursor.poll(deadline, cancel)? {
-            Some(loc) => Ok(Some(self.cursor.take(loc))),
-            None => Ok(None),
-        }
+        self.cursor.next(true, deadline, cancel)
     }
 
     /// Commits everything read so far (the cursor becomes the committed offset).
@@ -275,10 +283,7 @@ impl Observer {
 
     /// The next record if one is ready.
     pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
-        match self.cursor.poll(None, None)? {
-            Some(loc) => Ok(Some(self.cursor.take(loc))),
-            None => Ok(None),
-        }
+        self.cursor.next(false, None, None)
     }
 
     /// The next record, waiting until `deadline` or `cancel`.
@@ -287,11 +292,6 @@ impl Observer {
         deadline: Option<Instant>,
         cancel: Option<&AtomicBool>,
     ) -> Result<Option<Record<'_>>> {
-        let never = AtomicBool::new(false);
-        let cancel = cancel.or(deadline.is_none().then_some(&never));
-        match self.cursor.poll(deadline, cancel)? {
-            Some(loc) => Ok(Some(self.cursor.take(loc))),
-            None => Ok(None),
-        }
+        self.cursor.next(true, deadline, cancel)
     }
 }
