@@ -92,6 +92,21 @@ fn dump_names_numbers_offsets_and_paths_agree() {
     assert_eq!(by_name, by_number);
     assert_eq!(by_name, by_offset);
     assert!(by_path.contains("xyz") && by_path.contains("start offset 50"));
+    let json = expect(
+        &mfq(&store, &["dump-segment", "0", "--json", "--limit", "1"]),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["records"].as_array().unwrap().len(), 1);
+    assert_eq!(v["not_shown"], 3);
+    let (_t2, fixed) = fixture_copy("fixed");
+    let out = mfq(&fixed, &["dump-segment", "--offset", "85"]);
+    expect(&out, 1);
+    assert!(
+        stderr(&out).contains("no segment holds offset 85"),
+        "{}",
+        stderr(&out)
+    );
     let missing = mfq(&store, &["dump-segment", "7"]);
     expect(&missing, 1);
     assert!(

@@ -39,7 +39,15 @@ pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
         .limit
         .map_or(rows.len(), |n| rows.len().min(n as usize));
     if global.json {
-        print_json(&path, start, &params, &bytes, &rows[..shown], &sum)?;
+        print_json(
+            &path,
+            start,
+            &params,
+            &bytes,
+            &rows[..shown],
+            &sum,
+            rows.len() - shown,
+        )?;
     } else {
         let more = rows.len() - shown;
         print_text(
@@ -97,7 +105,11 @@ fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBu
         (None, Some(o)) => {
             let store = resolve::open_store(global, None)?;
             let segs = store.segments()?;
-            let Some(seg) = positions::segment_for(&segs, o) else {
+            let span = store.params().span();
+            let holds = |s: &&mfq::queue::SegmentFile| {
+                store.params().stride().is_none() || o < s.start + span
+            };
+            let Some(seg) = positions::segment_for(&segs, o).filter(holds) else {
                 anyhow::bail!(
                     "no segment holds offset {o} in {} (segments start at {})",
                     store.path().display(),
@@ -250,6 +262,7 @@ fn summary_line(sum: &Summary) -> String {
     line
 }
 
+#[allow(clippy::too_many_arguments)]
 fn print_json(
     path: &Path,
     start: u64,
@@ -257,6 +270,7 @@ fn print_json(
     bytes: &[u8],
     rows: &[Row],
     sum: &Summary,
+    not_shown: usize,
 ) -> anyhow::Result<()> {
     let records: Vec<serde_json::Value> = rows
         .iter()
@@ -276,6 +290,7 @@ fn print_json(
         "record_size": params.record_size(),
         "segment_size": params.segment_size(),
         "records": records,
+        "not_shown": not_shown,
         "summary": sum,
     });
     writeln!(std::io::stdout().lock(), "{value}")?;

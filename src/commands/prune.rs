@@ -111,6 +111,9 @@ fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>) -> anyhow::Result<()> {
         };
         writeln!(out, "kept {}  ({why})", name(&k.segment))?;
     }
+    if plan.delete.is_empty() && plan.kept.is_empty() {
+        writeln!(out, "no segment lies wholly before {}", plan.before)?;
+    }
     match pruned {
         None => writeln!(
             out,

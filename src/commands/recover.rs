@@ -180,6 +180,15 @@ fn saved_as(save_to: Option<&Path>, name: String) -> String {
     }
 }
 
+/// The note for an offset file rewritten with the value it seemed to hold (wrong length).
+fn rewrite(from: Option<u64>, to: u64) -> &'static str {
+    if from == Some(to) {
+        " (the file is rewritten as 8 bytes)"
+    } else {
+        ""
+    }
+}
+
 fn plural(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -187,10 +196,16 @@ fn plural(n: u64, what: &str) -> String {
 /// One action in words.
 fn describe(a: &Action, save_to: Option<&Path>) -> String {
     match a {
-        Action::SetProducer { from, to } => format!("set producer offset {} -> {to}", value(*from)),
-        Action::SetConfirmed { from, to } => {
-            format!("set confirmed offset {} -> {to}", value(*from))
-        }
+        Action::SetProducer { from, to } => format!(
+            "set producer offset {} -> {to}{}",
+            value(*from),
+            rewrite(*from, *to)
+        ),
+        Action::SetConfirmed { from, to } => format!(
+            "set confirmed offset {} -> {to}{}",
+            value(*from),
+            rewrite(*from, *to)
+        ),
         Action::SetConsumer {
             name,
             from,
@@ -201,9 +216,13 @@ fn describe(a: &Action, save_to: Option<&Path>) -> String {
             let why = match lost {
                 Some((a, b)) => format!(" (records {a}..{b} are gone)"),
                 None if from.is_some_and(|f| f > *to) => " (back to a record boundary)".into(),
-                None => String::new(),
+                None => rewrite(*from, *to).to_string(),
             };
-            format!("move consumer {name} {} -> {to}{why}", value(*from))
+            let who = match name.as_str() {
+                "consumer" => "consumer".to_string(),
+                other => format!("consumer {other}"),
+            };
+            format!("move {who} {} -> {to}{why}", value(*from))
         }
         Action::ZeroTail {
             path,
