@@ -349,3 +349,30 @@ fn adjust_named_consumers() {
     assert_eq!(offset_value(&store, "consumer.offset"), 34);
     expect(&adjust(&store, &["bad/name", "0"]), 1);
 }
+
+#[test]
+fn adjust_creates_a_missing_default_consumer_only_from_an_absolute_position() {
+    let (_t, store) = fixture_copy("stream-tail4");
+    std::fs::remove_file(store.join("offset/consumer.offset")).unwrap();
+    let out = adjust(&store, &["consumer", "+1"]);
+    expect(&out, 1);
+    assert!(
+        stderr(&out).contains("has no offset yet"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        expect(&adjust(&store, &["consumer", "60"]), 0),
+        "consumer: (none) -> 60\n"
+    );
+    assert_eq!(offset_value(&store, "consumer.offset"), 60);
+    let json = expect(
+        &adjust(&store, &["--json", "consumer", "-1", "--dry-run"]),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["changes"][0]["from"], 60);
+    assert_eq!(v["changes"][0]["to"], 0);
+    assert_eq!(v["changed"], false);
+    assert_eq!(offset_value(&store, "consumer.offset"), 60);
+}
