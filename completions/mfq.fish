@@ -111,7 +111,7 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l dry-run -d 'Print the old and new offsets without changing anything'
-complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds its file, and let the producer move back behind records or a consumer. Default: refuse (exit status 5 when a live process holds the file)'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l before -d 'Delete segment files whose records all lie before this offset, or before `consumed` (the slowest consumer\'s offset). Required' -r
@@ -121,10 +121,10 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l dry-run -d 'List the segment files that would be deleted without deleting them'
-complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Prune even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete segments the slowest consumer or the producer still needs, and segments a live process holds open. Default: keep them (exit status 5 when a held segment stops the prune). The last segment always stays'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Copy every file a repair changes into this folder first (`--save-to /tmp/mfq-saved`). Default: a backup folder that recover creates and names in its output' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Save the bytes a repair removes (stale or torn records, unreachable segments) into this folder first (`--save-to /tmp/mfq-saved`). Default: `<store>/mfq-salvage/<unix-seconds>/`, named in the output' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
@@ -132,7 +132,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand recover" -l record-size -d 'Payl
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l dry-run -d 'Print the repairs that would be made without making them'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l check -d 'Only check: exit 0 when the store is sound, 4 when it needs a repair. Changes nothing'
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep copies of the files a repair changes'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep a copy of the bytes a repair removes'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l force -d 'Repair even while a live process holds the store. Default: refuse with exit status 5'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'

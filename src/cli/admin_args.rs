@@ -56,8 +56,9 @@ pub struct AdjustOffsetArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Change the offset even while a live process holds the store.
-    /// Default: refuse with exit status 5.
+    /// Change the offset even while a live process holds its file, and let the producer
+    /// move back behind records or a consumer. Default: refuse (exit status 5 when a live
+    /// process holds the file).
     #[arg(long)]
     pub force: bool,
 }
@@ -78,7 +79,9 @@ pub struct PruneArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Prune even while a live process holds the store. Default: refuse with exit status 5.
+    /// Also delete segments the slowest consumer or the producer still needs, and segments
+    /// a live process holds open. Default: keep them (exit status 5 when a held segment
+    /// stops the prune). The last segment always stays.
     #[arg(long)]
     pub force: bool,
 }
@@ -98,12 +101,13 @@ pub struct RecoverArgs {
     #[arg(long)]
     pub check: bool,
 
-    /// Copy every file a repair changes into this folder first (`--save-to /tmp/mfq-saved`).
-    /// Default: a backup folder that recover creates and names in its output.
+    /// Save the bytes a repair removes (stale or torn records, unreachable segments) into
+    /// this folder first (`--save-to /tmp/mfq-saved`).
+    /// Default: `<store>/mfq-salvage/<unix-seconds>/`, named in the output.
     #[arg(long, value_name = "DIR", conflicts_with = "no_save")]
     pub save_to: Option<PathBuf>,
 
-    /// Do not keep copies of the files a repair changes.
+    /// Do not keep a copy of the bytes a repair removes.
     #[arg(long)]
     pub no_save: bool,
 

@@ -1,10 +1,298 @@
-//! `mfq dump-segment`.
+//! `mfq dump-segment PATH|NAME|--offset N`: prints every record position of one segment file
+//! with its status and a payload preview (or a hex dump), then a summary.
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! The segment is a path (its store is the folder above `commitlog/`, else `-s`, else the
+//! format options), a 20-digit name or start offset looked up in the store, or the segment
+//! holding `--offset N`. Exits with status 4 when it finds damage (torn records, bad
+//! markers, garbage). A torn record at the very end of the newest segment may be a write in
+//! progress when a producer is live; this is an offline inspection tool and reports it as
+//! damage all the same. A file shorter than the parameters give is noted and read as if
+//! padded with zeros (as the engine reads it); it is damage only if that cuts a record.
+//!
+//! This file must not classify bytes itself (`scan::walk` does, via `rows`).
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use mfq::queue::layout::parse_segment_name;
+use mfq::queue::{positions, Params, Store};
+
+mod rows;
+
+use self::rows::{Row, Summary};
+use super::resolve;
+use crate::cli::values::SegmentRef;
+use crate::cli::{DumpSegmentArgs, GlobalOpts};
+use crate::exit::{Exit, ExitStatus};
+use crate::render::{self, hex, payload};
+
+/// Characters of payload preview per line.
+const PREVIEW: usize = 48;
 
 /// Runs `mfq dump-segment`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::DumpSegmentArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
+    let (path, start, params) = locate(global, args).context("cannot find the segment")?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (rows, sum) = rows::rows(&params, start, &bytes);
+    let shown = args
+        .limit
+        .map_or(rows.len(), |n| rows.len().min(n as usize));
+    if global.json {
+        print_json(
+            &path,
+            start,
+            &params,
+            &bytes,
+            &rows[..shown],
+            &sum,
+            rows.len() - shown,
+        )?;
+    } else {
+        let more = rows.len() - shown;
+        print_text(
+            &path,
+            start,
+            &params,
+            &bytes,
+            &rows[..shown],
+            more,
+            &sum,
+            args.hex,
+        )?;
+    }
+    match sum.first_damaged_position {
+        Some(pos) => Err(Exit::new(
+            ExitStatus::Corruption,
+            format!(
+                "corruption found in {}: {} damaged entr{}, the first at position {pos} \
+                 (offset {}); run `mfq recover --dry-run` on the store to see the repair",
+                path.display(),
+                sum.damaged,
+                if sum.damaged == 1 { "y" } else { "ies" },
+                sum.first_damaged_offset.unwrap_or(start + pos)
+            ),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The segment file, its start offset and the store parameters to read it with.
+fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBuf, u64, Params)> {
+    match (&args.segment, args.offset) {
+        (Some(SegmentRef::Path(p)), _) => {
+            let start = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(parse_segment_name)
+                .unwrap_or(0);
+            Ok((p.clone(), start, params_for_file(global, p)?))
+        }
+        (Some(SegmentRef::Start(n)), _) => {
+            let store = resolve::open_store(global, None)?;
+            let path = store.layout().segment(*n);
+            if !path.is_file() {
+                anyhow::bail!(
+                    "no segment starts at {n} in {} (segments start at {}; use --offset {n} \
+                     for the segment holding that offset)",
+                    store.path().display(),
+                    starts(&store)?
+                );
+            }
+            Ok((path, *n, *store.params()))
+        }
+        (None, Some(o)) => {
+            let store = resolve::open_store(global, None)?;
+            let segs = store.segments()?;
+            let span = store.params().span();
+            let holds = |s: &&mfq::queue::SegmentFile| {
+                store.params().stride().is_none() || o < s.start + span
+            };
+            let Some(seg) = positions::segment_for(&segs, o).filter(holds) else {
+                anyhow::bail!(
+                    "no segment holds offset {o} in {} (segments start at {})",
+                    store.path().display(),
+                    starts(&store)?
+                );
+            };
+            Ok((seg.path.clone(), seg.start, *store.params()))
+        }
+        (None, None) => anyhow::bail!("name a segment or give --offset N"),
+    }
+}
+
+fn starts(store: &Store) -> anyhow::Result<String> {
+    let list: Vec<String> = store
+        .segments()?
+        .iter()
+        .map(|s| s.start.to_string())
+        .collect();
+    Ok(if list.is_empty() {
+        "nothing: the store has no segments".into()
+    } else {
+        list.join(", ")
+    })
+}
+
+/// Parameters for a segment named by path: from its store when it sits in `<store>/commitlog/`,
+/// else from `-s/--store`, else from the format options alone.
+fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<Params> {
+    if !path.is_file() {
+        anyhow::bail!("{} is not a file", path.display());
+    }
+    let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let req = resolve::params_request(global);
+    let parent = full.parent();
+    if parent
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "commitlog")
+    {
+        if let Some(root) = parent.and_then(Path::parent) {
+            return Ok(*resolve::open_at(root, &req)?.params());
+        }
+    }
+    if let Some(store) = &global.store {
+        return Ok(*resolve::open_at(store, &req)?.params());
+    }
+    req.to_params().with_context(|| {
+        format!(
+            "{} is not inside a store's commitlog/ folder; pass -s STORE, or --format \
+             (with --record-size for fixed) and --segment-size",
+            path.display()
+        )
+    })
+}
+
+fn describe(params: &Params) -> String {
+    match params.record_size() {
+        Some(p) => format!(
+            "fixed, record size {p}, segment size {}",
+            params.segment_size()
+        ),
+        None => format!("stream, segment size {}", params.segment_size()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_text(
+    path: &Path,
+    start: u64,
+    params: &Params,
+    bytes: &[u8],
+    rows: &[Row],
+    more: usize,
+    sum: &Summary,
+    hex_wanted: bool,
+) -> anyhow::Result<()> {
+    let color = render::color_enabled(render::Stream::Stdout);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "segment {}", path.display())?;
+    writeln!(
+        out,
+        "{}; start offset {start}; file {} bytes",
+        describe(params),
+        bytes.len()
+    )?;
+    writeln!(
+        out,
+        "{:>12} {:>10} {:>6}  {:<11}  PAYLOAD",
+        "OFFSET", "POSITION", "SIZE", "STATUS"
+    )?;
+    for r in rows {
+        let text = match (&r.payload, r.count) {
+            (_, n) if n > 1 => format!(
+                "… {n} unwritten slots (positions {}..{})",
+                r.position,
+                r.position + r.size
+            ),
+            (Some(range), _) => payload::preview(&bytes[range.clone()], PREVIEW),
+            (None, _) => String::new(),
+        };
+        let status = r.status.as_str();
+        writeln!(
+            out,
+            "{:>12} {:>10} {:>6}  {status:<11}  {text}",
+            r.offset, r.position, r.size
+        )?;
+        if hex_wanted {
+            write_hex(&mut out, r, bytes, color)?;
+        }
+    }
+    if more > 0 {
+        writeln!(out, "… {more} more entries not shown (--limit)")?;
+    }
+    writeln!(out, "{}", summary_line(sum))?;
+    Ok(())
+}
+
+/// The hex dump under a row: its payload, or the raw bytes of garbage (at most 4 KiB).
+fn write_hex(out: &mut impl Write, r: &Row, bytes: &[u8], color: bool) -> anyhow::Result<()> {
+    let range = match (&r.payload, r.status) {
+        (Some(range), _) => range.clone(),
+        (None, s) if s.is_damage() => {
+            let from = (r.position as usize).min(bytes.len());
+            from..(from + r.size as usize).min(bytes.len()).min(from + 4096)
+        }
+        _ => return Ok(()),
+    };
+    if !range.is_empty() {
+        hex::hex_dump(out, &bytes[range.clone()], range.start as u64, color)?;
+    }
+    Ok(())
+}
+
+fn summary_line(sum: &Summary) -> String {
+    let mut line = format!(
+        "summary: {} records ok, {} damaged",
+        sum.records_ok, sum.damaged
+    );
+    if let (Some(pos), Some(off)) = (sum.first_damaged_position, sum.first_damaged_offset) {
+        line += &format!(" (first at position {pos}, offset {off})");
+    }
+    if sum.unwritten > 0 {
+        line += &format!(", {} unwritten", sum.unwritten);
+    }
+    if let Some(len) = sum.unexpected_length {
+        line += &format!(
+            "; the file is {len} bytes, expected {} (missing bytes read as zero)",
+            sum.expected_length
+        );
+    }
+    line
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_json(
+    path: &Path,
+    start: u64,
+    params: &Params,
+    bytes: &[u8],
+    rows: &[Row],
+    sum: &Summary,
+    not_shown: usize,
+) -> anyhow::Result<()> {
+    let records: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).expect("rows serialize");
+            if let Some(range) = &r.payload {
+                v["payload"] = payload::json_payload(&bytes[range.clone()]);
+            }
+            v
+        })
+        .collect();
+    let value = serde_json::json!({
+        "segment": path,
+        "start": start,
+        "length": bytes.len(),
+        "format": params.format(),
+        "record_size": params.record_size(),
+        "segment_size": params.segment_size(),
+        "records": records,
+        "not_shown": not_shown,
+        "summary": sum,
+    });
+    writeln!(std::io::stdout().lock(), "{value}")?;
+    Ok(())
 }

@@ -1,10 +1,145 @@
-//! `mfq prune`.
+//! `mfq prune --before OFFSET|consumed`: deletes segment files whose records all lie before
+//! an offset, bounded by the slowest consumer and the producer unless `--force`.
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! Prints one line per segment (delete, keep with the reason, or skipped) and the bytes
+//! freed. A segment a live process holds open stops the deletion there (it and later ones
+//! stay) and the command exits with status 5, unless `--force`.
+//!
+//! This file must not choose or delete segments itself; `queue::prune` does.
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+
+use anyhow::Context;
+use mfq::queue::prune::{self, KeepReason, PrunePlan, Pruned};
+use mfq::queue::{self, Store};
+
+use super::resolve;
+use crate::cli::values::PruneBefore;
+use crate::cli::{GlobalOpts, PruneArgs};
+use crate::exit::{Exit, ExitStatus};
+use crate::size::format_size;
 
 /// Runs `mfq prune`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::PruneArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
+    let path = resolve::store_path(global, args.store_dir.as_ref());
+    let what = format!("cannot prune {}", path.display());
+    let store = resolve::open_at(&path, &resolve::params_request(global)).context(what.clone())?;
+    prune_store(global, args, &store).context(what)
+}
+
+fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::Result<()> {
+    let before = match args.before {
+        PruneBefore::Offset(o) => o,
+        PruneBefore::Consumed => match prune::slowest_consumer(store)? {
+            Some((_, k)) => k,
+            None => anyhow::bail!("the store has no consumer offsets; give --before OFFSET"),
+        },
+    };
+    let plan = prune::plan_prune(store, before, args.force)?;
+    let pruned = if args.dry_run {
+        None
+    } else {
+        Some(prune::apply_prune(store, &plan, args.force)?)
+    };
+    if global.json {
+        print_json(&plan, pruned.as_ref(), args.dry_run)?;
+    } else {
+        print_text(&plan, pruned.as_ref())?;
+    }
+    match pruned.as_ref().and_then(|p| p.held.as_ref()) {
+        Some(held) => Err(Exit::new(
+            ExitStatus::StoreBusy,
+            format!(
+                "{} is held by a live process: it and the {} segment(s) after it were kept \
+                 (stop the process, or pass --force)",
+                held.display(),
+                pruned
+                    .as_ref()
+                    .map_or(0, |p| p.skipped.len().saturating_sub(1))
+            ),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn name(seg: &queue::SegmentFile) -> String {
+    seg.path.file_name().map_or_else(
+        || seg.path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+fn bytes_text(bytes: u64) -> String {
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    format!("{} ({bytes} bytes)", format_size(bytes))
+}
+
+fn consumer_text(name: &str) -> String {
+    match name {
+        "consumer" => "the consumer".to_string(),
+        other => format!("consumer {other}"),
+    }
+}
+
+fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let skipped = |s: &queue::SegmentFile| pruned.is_some_and(|p| p.skipped.contains(s));
+    for seg in &plan.delete {
+        let verb = match pruned {
+            None if queue::is_held(&seg.path)? => "would skip (held by a live process)",
+            None => "would delete",
+            Some(_) if skipped(seg) => "skipped",
+            Some(_) => "deleted",
+        };
+        writeln!(out, "{verb} {}  ({})", name(seg), bytes_text(seg.len))?;
+    }
+    for k in &plan.kept {
+        let why = match &k.reason {
+            KeepReason::Last => "the last segment always stays".to_string(),
+            KeepReason::Consumer { name, offset } => {
+                format!(
+                    "{} at {offset} has not read past it (--force overrides)",
+                    consumer_text(name)
+                )
+            }
+            KeepReason::Producer { offset } => {
+                format!("it holds the producer offset {offset} (--force overrides)")
+            }
+        };
+        writeln!(out, "kept {}  ({why})", name(&k.segment))?;
+    }
+    if plan.delete.is_empty() && plan.kept.is_empty() {
+        writeln!(out, "no segment lies wholly before {}", plan.before)?;
+    }
+    match pruned {
+        None => writeln!(
+            out,
+            "dry run: would delete {} segment(s), freeing {}",
+            plan.delete.len(),
+            bytes_text(plan.bytes())
+        )?,
+        Some(p) => writeln!(
+            out,
+            "deleted {} segment(s), freed {}",
+            p.deleted.len(),
+            bytes_text(p.bytes())
+        )?,
+    }
+    Ok(())
+}
+
+fn print_json(plan: &PrunePlan, pruned: Option<&Pruned>, dry_run: bool) -> anyhow::Result<()> {
+    let value = serde_json::json!({
+        "before": plan.before,
+        "dry_run": dry_run,
+        "plan": plan,
+        "planned_bytes": plan.bytes(),
+        "pruned": pruned,
+        "bytes_freed": pruned.map_or(0, Pruned::bytes),
+    });
+    writeln!(std::io::stdout().lock(), "{value}")?;
+    Ok(())
 }

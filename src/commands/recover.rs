@@ -1,10 +1,249 @@
-//! `mfq recover`.
+//! `mfq recover`: inspects a store, prints the issues and the repair plan in words, and
+//! applies the plan (unless `--dry-run` or `--check`), saving removed bytes aside first.
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! Exit statuses: `--check` exits 4 when a repair is needed and 0 when none is; a repair
+//! that leaves issues needing repair exits 4; a live process holding a file the plan
+//! changes exits 5 unless `--force`. The policy itself lives in `queue::recovery`.
+//!
+//! This file must not decide what to repair; it renders the engine's report and plan.
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use mfq::queue::recovery::{self, Action, Applied, ApplyOptions, Severity};
+use mfq::queue::{Plan, Report, Store};
+
+use super::resolve;
+use crate::cli::{GlobalOpts, RecoverArgs};
+use crate::exit::{Exit, ExitStatus};
 
 /// Runs `mfq recover`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::RecoverArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &RecoverArgs) -> anyhow::Result<()> {
+    let path = resolve::store_path(global, args.store_dir.as_ref());
+    let what = format!("cannot recover {}", path.display());
+    let store = resolve::open_at(&path, &resolve::params_request(global)).context(what.clone())?;
+    recover(global, args, &store).context(what)
+}
+
+fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Result<()> {
+    let report = store.inspect()?;
+    let plan = recovery::plan(&report, true);
+    let save_to = (!args.no_save).then(|| {
+        args.save_to
+            .clone()
+            .unwrap_or_else(|| store.default_salvage_dir())
+    });
+    let only_show = args.check || args.dry_run || plan.is_empty();
+    if !only_show {
+        let held = recovery::held_files(store.layout(), &plan)?;
+        if !held.is_empty() && !args.force {
+            let list: Vec<String> = held.iter().map(|p| p.display().to_string()).collect();
+            return Err(Exit::new(
+                ExitStatus::StoreBusy,
+                format!(
+                    "{} held by a live process; stop it first, or pass --force",
+                    list.join(", ")
+                ),
+            )
+            .into());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if only_show {
+        if global.json {
+            let value = serde_json::json!({
+                "report": report, "plan": plan, "applied": null,
+                "needs_repair": report.needs_repair(),
+            });
+            writeln!(out, "{value}")?;
+        } else {
+            write_report(&mut out, &report)?;
+            if !args.check {
+                write_plan(&mut out, &plan, save_to.as_deref())?;
+            }
+            if args.dry_run && !plan.is_empty() {
+                writeln!(out, "dry run: nothing changed")?;
+            }
+        }
+        return match args.check && report.needs_repair() {
+            true => Err(Exit::silent(ExitStatus::Corruption).into()),
+            false => Ok(()),
+        };
+    }
+    let opts = ApplyOptions {
+        save_to: save_to.clone(),
+        force: args.force,
+    };
+    let applied = recovery::apply(store.layout(), &plan, &opts)?;
+    let after = store.inspect()?;
+    if global.json {
+        let value = serde_json::json!({
+            "report": report, "plan": plan, "applied": applied,
+            "after": { "needs_repair": after.needs_repair(), "issues": after.issues },
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        write_report(&mut out, &report)?;
+        write_plan(&mut out, &plan, save_to.as_deref())?;
+        write_applied(&mut out, &applied, &after)?;
+    }
+    if after.needs_repair() {
+        return Err(Exit::new(
+            ExitStatus::Corruption,
+            "the store still needs a repair after recovering (see the issues above)",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn write_report(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
+    let params = match r.record_size {
+        Some(p) => format!("fixed, record size {p}"),
+        None => "stream".to_string(),
+    };
+    writeln!(
+        out,
+        "store {} ({params}, segment size {})",
+        r.path.display(),
+        r.segment_size
+    )?;
+    if r.issues.is_empty() {
+        writeln!(out, "no issues found")?;
+        return Ok(());
+    }
+    writeln!(out, "issues:")?;
+    for i in &r.issues {
+        let sev = match i.severity {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Repair => "repair",
+        };
+        let file = i
+            .path
+            .as_ref()
+            .map_or(String::new(), |p| format!(" ({})", p.display()));
+        writeln!(out, "  {sev:<8} {}{file}", i.message)?;
+    }
+    Ok(())
+}
+
+fn write_plan(out: &mut impl Write, plan: &Plan, save_to: Option<&Path>) -> anyhow::Result<()> {
+    if plan.is_empty() {
+        writeln!(out, "nothing to repair")?;
+        return Ok(());
+    }
+    writeln!(out, "plan:")?;
+    for a in &plan.actions {
+        writeln!(out, "  {}", describe(a, save_to))?;
+    }
+    Ok(())
+}
+
+fn write_applied(out: &mut impl Write, applied: &Applied, after: &Report) -> anyhow::Result<()> {
+    writeln!(out, "applied {} change(s)", applied.actions)?;
+    for p in &applied.saved {
+        writeln!(out, "saved removed bytes to {}", p.display())?;
+    }
+    if after.needs_repair() {
+        writeln!(out, "the store still needs a repair:")?;
+        for i in after
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Repair)
+        {
+            writeln!(out, "  {}", i.message)?;
+        }
+    } else {
+        writeln!(out, "the store is now consistent")?;
+    }
+    Ok(())
+}
+
+fn value(v: Option<u64>) -> String {
+    v.map_or("(unreadable)".to_string(), |v| v.to_string())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+/// Where `apply` saves the bytes of an action (the same names it uses).
+fn saved_as(save_to: Option<&Path>, name: String) -> String {
+    match save_to {
+        Some(dir) => format!("saved to {}", PathBuf::from(dir).join(name).display()),
+        None => "not saved".to_string(),
+    }
+}
+
+/// The note for an offset file rewritten with the value it seemed to hold (wrong length).
+fn rewrite(from: Option<u64>, to: u64) -> &'static str {
+    if from == Some(to) {
+        " (the file is rewritten as 8 bytes)"
+    } else {
+        ""
+    }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One action in words.
+fn describe(a: &Action, save_to: Option<&Path>) -> String {
+    match a {
+        Action::SetProducer { from, to } => format!(
+            "set producer offset {} -> {to}{}",
+            value(*from),
+            rewrite(*from, *to)
+        ),
+        Action::SetConfirmed { from, to } => format!(
+            "set confirmed offset {} -> {to}{}",
+            value(*from),
+            rewrite(*from, *to)
+        ),
+        Action::SetConsumer {
+            name,
+            from,
+            to,
+            lost,
+            ..
+        } => {
+            let why = match lost {
+                Some((a, b)) => format!(" (records {a}..{b} are gone)"),
+                None if from.is_some_and(|f| f > *to) => " (back to a record boundary)".into(),
+                None => rewrite(*from, *to).to_string(),
+            };
+            let who = match name.as_str() {
+                "consumer" => "consumer".to_string(),
+                other => format!("consumer {other}"),
+            };
+            format!("move {who} {} -> {to}{why}", value(*from))
+        }
+        Action::ZeroTail {
+            path,
+            from_pos,
+            to_pos,
+            records,
+        } => {
+            let name = file_name(path);
+            let saved = saved_as(save_to, format!("{name}.from-{from_pos}"));
+            format!(
+                "zero positions {from_pos}..{to_pos} of {name} ({}; {saved})",
+                plural(*records, "stale record")
+            )
+        }
+        Action::RemoveSegment { path, records } => {
+            let name = file_name(path);
+            let saved = saved_as(save_to, name.clone());
+            format!(
+                "remove segment {name} past the data end ({}; {saved})",
+                plural(*records, "record")
+            )
+        }
+    }
 }

@@ -21,6 +21,14 @@ const SCAN_CAP: usize = 1 << 20;
 
 /// Infers parameters, honouring whatever the request already fixes.
 pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
+    // Fully explicit parameters are taken as given: they are how a store whose damage defeats
+    // inference is opened (the errors below ask for them).
+    let complete = req.segment_size.is_some()
+        && (req.format == Some(Format::Stream)
+            || (req.format == Some(Format::Fixed) && req.record_size.is_some()));
+    if complete {
+        return req.to_params();
+    }
     let (segs, _) = layout.list_segments()?;
     let segs: Vec<SegmentFile> = segs.into_iter().filter(|s| s.len > 0).collect();
     if segs.is_empty() {

@@ -20,6 +20,7 @@
 //!
 //! This module must not print, parse command lines or use `anyhow`.
 
+pub mod admin;
 pub mod codec;
 mod consumer;
 mod error;
@@ -31,6 +32,7 @@ pub mod offsets;
 mod params;
 pub mod positions;
 mod producer;
+pub mod prune;
 mod reader;
 pub mod recovery;
 pub mod scan;

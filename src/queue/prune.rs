@@ -1,0 +1,177 @@
+//! Deleting old segment files (`mfq prune`): a [`PrunePlan`] says which whole segments lie
+//! before an offset and which of those must stay, and [`apply_prune`] unlinks them oldest
+//! first under an exclusive lock each, skipping files a live process holds.
+//!
+//! A segment ends where the next one starts (stream) or at `start + span` (fixed); it may go
+//! when its end is at or before the requested offset. Without `force` the slowest consumer
+//! (default and named) and the producer bound it too: the segment holding the slowest consumer
+//! offset and the one holding the producer offset (or the data end, if lower) stay. The last
+//! segment always stays, even with `force`, so the store keeps its position.
+//!
+//! This module must not print or decide how results are shown.
+
+use std::fs::File;
+
+use serde::Serialize;
+
+use super::error::{Error, IoContext, Result};
+use super::layout::SegmentFile;
+use super::sys::{self, Lock};
+use super::{offsets, positions, Store};
+
+/// Why a segment before the requested offset stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum KeepReason {
+    /// It is the last segment.
+    Last,
+    /// A consumer has not read past it yet.
+    Consumer {
+        /// The consumer's name.
+        name: String,
+        /// Its committed offset.
+        offset: u64,
+    },
+    /// It holds the producer offset or the data end.
+    Producer {
+        /// The lower of the producer offset and the data end.
+        offset: u64,
+    },
+}
+
+/// A segment that stays, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    /// The segment.
+    pub segment: SegmentFile,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: KeepReason,
+}
+
+/// What a prune would delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrunePlan {
+    /// The offset asked for.
+    pub before: u64,
+    /// Segments to delete, oldest first.
+    pub delete: Vec<SegmentFile>,
+    /// Segments that lie before `before` but stay.
+    pub kept: Vec<Kept>,
+}
+
+impl PrunePlan {
+    /// Bytes the deletions free.
+    pub fn bytes(&self) -> u64 {
+        self.delete.iter().map(|s| s.len).sum()
+    }
+}
+
+/// What a prune did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    /// Segments deleted.
+    pub deleted: Vec<SegmentFile>,
+    /// Segments left in place: the first one a live process held and every later one (so
+    /// that the store stays contiguous).
+    pub skipped: Vec<SegmentFile>,
+    /// The segment a live process held, if any.
+    pub held: Option<std::path::PathBuf>,
+}
+
+impl Pruned {
+    /// Bytes freed.
+    pub fn bytes(&self) -> u64 {
+        self.deleted.iter().map(|s| s.len).sum()
+    }
+}
+
+/// The slowest consumer (name, committed offset), if any consumer exists.
+pub fn slowest_consumer(store: &Store) -> Result<Option<(String, u64)>> {
+    Ok(store
+        .consumers()?
+        .into_iter()
+        .min_by_key(|(_, k)| *k)
+        .map(|(id, k)| (id.name().to_string(), k)))
+}
+
+/// Plans the deletion of every segment that lies wholly before `before`.
+pub fn plan_prune(store: &Store, before: u64, force: bool) -> Result<PrunePlan> {
+    let segs = store.segments()?;
+    let params = store.params();
+    let slowest = slowest_consumer(store)?;
+    let end = positions::data_end(params, &segs)?;
+    let producer = match offsets::read_offset(&store.layout().producer_offset()) {
+        Ok(Some(p)) => p.min(end),
+        Ok(None) => end,
+        Err(e) => return Err(e),
+    };
+    let mut plan = PrunePlan {
+        before,
+        delete: vec![],
+        kept: vec![],
+    };
+    for (i, seg) in segs.iter().enumerate() {
+        let seg_end = match params.stride() {
+            Some(_) => seg.start + params.span(),
+            None => segs
+                .get(i + 1)
+                .map_or(end.max(seg.start + 1), |next| next.start),
+        };
+        if seg_end > before {
+            break;
+        }
+        let reason = if i + 1 == segs.len() {
+            Some(KeepReason::Last)
+        } else if force {
+            None
+        } else if let Some((name, k)) = slowest.as_ref().filter(|(_, k)| seg_end > *k) {
+            Some(KeepReason::Consumer {
+                name: name.clone(),
+                offset: *k,
+            })
+        } else if seg_end > producer {
+            Some(KeepReason::Producer { offset: producer })
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => plan.kept.push(Kept {
+                segment: seg.clone(),
+                reason,
+            }),
+            None => plan.delete.push(seg.clone()),
+        }
+    }
+    Ok(plan)
+}
+
+/// Deletes the planned segments oldest first, each under `LOCK_EX | LOCK_NB`. Unless `force`,
+/// the first one a live process holds stops the deletion: it and the later ones are skipped.
+/// Syncs `commitlog/` afterwards.
+pub fn apply_prune(store: &Store, plan: &PrunePlan, force: bool) -> Result<Pruned> {
+    let mut out = Pruned::default();
+    for seg in &plan.delete {
+        if out.held.is_some() {
+            out.skipped.push(seg.clone());
+            continue;
+        }
+        let file = match File::open(&seg.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("open", &seg.path, e)),
+        };
+        let free = sys::try_lock(&file, Lock::Exclusive).ctx("lock", &seg.path)?;
+        if !free && !force {
+            out.held = Some(seg.path.clone());
+            out.skipped.push(seg.clone());
+            continue;
+        }
+        std::fs::remove_file(&seg.path).ctx("remove", &seg.path)?;
+        out.deleted.push(seg.clone());
+    }
+    if !out.deleted.is_empty() {
+        offsets::sync_dir(&store.layout().commitlog())?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,372 @@
+//! `mfq prune` and `mfq recover` through the built binary, on copies of the golden .NET
+//! stores and on copies damaged on purpose (the offsets and bytes of the README's table).
+//!
+//! This test owns the behaviour of those two subcommands; dump-segment and adjust-offset
+//! are in tests/cli_admin.rs.
+
+mod cli_admin_helpers;
+mod common;
+
+use std::path::Path;
+
+use cli_admin_helpers::*;
+use common::*;
+use mfq::queue::{Format, ParamsRequest, StartAt, Store};
+
+fn stream_messages() -> Vec<Vec<u8>> {
+    [
+        "hello",
+        "world!",
+        "The quick brown fox jump",
+        "0123456789AB",
+        "xyz",
+    ]
+    .iter()
+    .map(|m| m.as_bytes().to_vec())
+    .collect()
+}
+
+/// Every record from the earliest one, read with the engine (explicit parameters).
+fn drain(store: &Path) -> Vec<Vec<u8>> {
+    let fixed = std::fs::metadata(segment_any(store)).unwrap().len() == 86;
+    let req = ParamsRequest {
+        format: Some(if fixed { Format::Fixed } else { Format::Stream }),
+        record_size: fixed.then_some(16),
+        segment_size: Some(if fixed { 100 } else { 64 }),
+    };
+    let s = Store::open(store, &req).unwrap();
+    let mut o = s.observer(StartAt::Earliest).unwrap();
+    let mut out = vec![];
+    while let Some(r) = o.try_next().unwrap() {
+        out.push(r.payload.to_vec());
+    }
+    out
+}
+
+fn segment_any(store: &Path) -> std::path::PathBuf {
+    let mut e = std::fs::read_dir(store.join("commitlog")).unwrap();
+    e.next().unwrap().unwrap().path()
+}
+
+/// `recover` with the fixture's explicit parameters.
+fn recover(store: &Path, params: &[&str], extra: &[&str]) -> std::process::Output {
+    mfq(store, &with(params, &with(&["recover"], extra)))
+}
+
+/// After a repair: `--check` passes and the records are the first `n` originals.
+#[track_caller]
+fn assert_healed(store: &Path, params: &[&str], originals: &[Vec<u8>], n: usize) {
+    expect(&recover(store, params, &["--check"]), 0);
+    assert_eq!(drain(store), originals[..n].to_vec());
+}
+
+fn fixed_messages(n: i32) -> Vec<Vec<u8>> {
+    (0..n).map(fixed_message).collect()
+}
+
+#[test]
+fn recover_check_passes_on_every_golden_store() {
+    for name in ["fixed", "fixed-rollover", "stream", "stream-tail4"] {
+        let (_t, store) = fixture_copy(name);
+        let before = store_files(&store);
+        let text = expect(&mfq(&store, &["recover", "--check"]), 0);
+        assert!(text.contains("store "), "{name}: {text}");
+        assert_eq!(store_files(&store), before, "{name}");
+    }
+}
+
+#[test]
+fn recover_check_exits_4_and_changes_nothing_on_damage() {
+    let (_t, store) = fixture_copy("fixed");
+    set_offset(&store, "producer.offset", 119);
+    let before = store_files(&store);
+    let text = expect(&recover(&store, &FIXED, &["--check"]), 4);
+    assert!(text.contains("producer offset 119 is past"), "{text}");
+    let json = expect(&recover(&store, &FIXED, &["--check", "--json"]), 4);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["needs_repair"], true);
+    assert_eq!(v["report"]["issues"][0]["kind"], "producer_ahead");
+    assert_eq!(v["plan"]["actions"][0]["action"], "set_producer");
+    assert_eq!(store_files(&store), before);
+    assert!(!store.join("mfq-salvage").exists());
+}
+
+#[test]
+fn recover_dry_run_changes_nothing() {
+    let (_t, a) = fixture_copy("fixed");
+    poke(&segment(&a, 0), 84, &[0]);
+    let (_t2, b) = fixture_copy("fixed-rollover");
+    std::fs::remove_file(segment(&b, 0)).unwrap();
+    let (_t3, c) = fixture_copy("stream");
+    poke(&segment(&c, 50), 24, &[0]);
+    for (store, params) in [(&a, &FIXED[..]), (&b, &FIXED[..]), (&c, &STREAM[..])] {
+        let before = store_files(store);
+        let text = expect(&recover(store, params, &["--dry-run"]), 0);
+        assert!(text.contains("plan:") && text.contains("dry run"), "{text}");
+        assert_eq!(store_files(store), before);
+        assert!(!store.join("mfq-salvage").exists());
+        expect(&recover(store, params, &["--check"]), 4);
+    }
+}
+
+#[test]
+fn recover_producer_ahead_of_the_data() {
+    let (_t, store) = fixture_copy("fixed");
+    set_offset(&store, "producer.offset", 119);
+    let text = expect(&recover(&store, &FIXED, &[]), 0);
+    assert!(text.contains("set producer offset 119 -> 85"), "{text}");
+    assert!(text.contains("now consistent"), "{text}");
+    assert_eq!(offset_value(&store, "producer.offset"), 85);
+    assert_healed(&store, &FIXED, &fixed_messages(5), 5);
+}
+
+#[test]
+fn recover_saves_stale_records_aside() {
+    let (_t, store) = fixture_copy("fixed");
+    let seg = segment(&store, 0);
+    poke(&seg, 51, &[0; 17]);
+    let damaged = std::fs::read(&seg).unwrap();
+    let text = expect(&recover(&store, &FIXED, &[]), 0);
+    assert!(
+        text.contains("zero positions 51..86 of 00000000000000000000 (1 stale record; saved to"),
+        "{text}"
+    );
+    let runs: Vec<_> = std::fs::read_dir(store.join("mfq-salvage"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let saved = runs[0]
+        .as_ref()
+        .unwrap()
+        .path()
+        .join("00000000000000000000.from-51");
+    assert_eq!(std::fs::read(&saved).unwrap(), damaged[51..86].to_vec());
+    assert!(text.contains(&saved.display().to_string()), "{text}");
+    assert!(std::fs::read(&seg).unwrap()[51..].iter().all(|b| *b == 0));
+    assert_eq!(offset_value(&store, "producer.offset"), 51);
+    assert_eq!(offset_value(&store, "producer.confirmed.offset"), 51);
+    assert_healed(&store, &FIXED, &fixed_messages(5), 3);
+}
+
+#[test]
+fn recover_torn_records() {
+    let (_t, store) = fixture_copy("fixed");
+    poke(&segment(&store, 0), 84, &[0]);
+    expect(&recover(&store, &FIXED, &[]), 0);
+    assert_eq!(offset_value(&store, "producer.offset"), 68);
+    assert_healed(&store, &FIXED, &fixed_messages(5), 4);
+
+    let (_t, store) = fixture_copy("stream");
+    poke(&segment(&store, 50), 24, &[0]);
+    let text = expect(&recover(&store, &STREAM, &[]), 0);
+    assert!(text.contains("set producer offset 75 -> 67"), "{text}");
+    assert_healed(&store, &STREAM, &stream_messages(), 4);
+}
+
+#[test]
+fn recover_confirmed_ahead_and_misaligned_consumers() {
+    let (_t, store) = fixture_copy("fixed");
+    set_offset(&store, "producer.confirmed.offset", 102);
+    set_offset(&store, "consumer.offset", 40);
+    let text = expect(&recover(&store, &FIXED, &[]), 0);
+    assert!(text.contains("set confirmed offset 102 -> 85"), "{text}");
+    assert!(text.contains("move consumer 40 -> 34"), "{text}");
+    assert_eq!(offset_value(&store, "producer.confirmed.offset"), 85);
+    assert_eq!(offset_value(&store, "consumer.offset"), 34);
+    assert_healed(&store, &FIXED, &fixed_messages(5), 5);
+
+    let (_t, store) = fixture_copy("stream");
+    set_offset(&store, "consumer.offset", 22);
+    expect(&recover(&store, &STREAM, &[]), 0);
+    assert_eq!(offset_value(&store, "consumer.offset"), 21);
+    assert_healed(&store, &STREAM, &stream_messages(), 5);
+}
+
+#[test]
+fn recover_consumers_in_a_deleted_segment() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    std::fs::remove_file(segment(&store, 0)).unwrap();
+    set_offset(&store, "consumer.audit.offset", 0);
+    let text = expect(&recover(&store, &FIXED, &[]), 0);
+    assert!(
+        text.contains("move consumer 34 -> 85 (records 34..85 are gone)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("move consumer audit 0 -> 85 (records 0..85 are gone)"),
+        "{text}"
+    );
+    assert_eq!(offset_value(&store, "consumer.offset"), 85);
+    assert_eq!(offset_value(&store, "consumer.audit.offset"), 85);
+    expect(&recover(&store, &FIXED, &["--check"]), 0);
+    assert_eq!(drain(&store), vec![fixed_message(5)]);
+}
+
+#[test]
+fn recover_offset_files_of_wrong_length() {
+    for len in [0usize, 7, 9] {
+        for name in [
+            "producer.offset",
+            "producer.confirmed.offset",
+            "consumer.offset",
+        ] {
+            let (_t, store) = fixture_copy("fixed");
+            let path = store.join("offset").join(name);
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.resize(len, 0x01);
+            std::fs::write(&path, &bytes).unwrap();
+            expect(&recover(&store, &FIXED, &["--check"]), 4);
+            expect(&recover(&store, &FIXED, &[]), 0);
+            for f in std::fs::read_dir(store.join("offset")).unwrap() {
+                let f = f.unwrap().path();
+                assert_eq!(
+                    std::fs::metadata(&f).unwrap().len(),
+                    8,
+                    "{name} {len}: {f:?}"
+                );
+            }
+            assert_healed(&store, &FIXED, &fixed_messages(5), 5);
+        }
+    }
+}
+
+#[test]
+fn recover_refuses_held_files_unless_forced() {
+    let (_t, store) = fixture_copy("fixed");
+    set_offset(&store, "producer.offset", 119);
+    let held = hold_shared(&store.join("offset/producer.offset"));
+    let out = recover(&store, &FIXED, &[]);
+    expect(&out, 5);
+    assert!(stderr(&out).contains("producer.offset"), "{}", stderr(&out));
+    assert_eq!(offset_value(&store, "producer.offset"), 119);
+    expect(&recover(&store, &FIXED, &["--dry-run"]), 0);
+    expect(&recover(&store, &FIXED, &["--force"]), 0);
+    assert_eq!(offset_value(&store, "producer.offset"), 85);
+    drop(held);
+}
+
+#[test]
+fn recover_save_options_and_json() {
+    let (t, store) = fixture_copy("fixed");
+    poke(&segment(&store, 0), 84, &[0]);
+    let text = expect(&recover(&store, &FIXED, &["--no-save"]), 0);
+    assert!(text.contains("not saved"), "{text}");
+    assert!(!store.join("mfq-salvage").exists());
+
+    let (_t2, store) = fixture_copy("fixed");
+    poke(&segment(&store, 0), 84, &[0]);
+    let dir = t.path().join("saved");
+    let d = dir.to_str().unwrap();
+    let json = expect(&recover(&store, &FIXED, &["--save-to", d, "--json"]), 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["report"]["data_end"], 68);
+    assert_eq!(v["plan"]["producer_offset"], 68);
+    assert_eq!(v["applied"]["actions"], 2);
+    let saved = dir.join("00000000000000000000.from-68");
+    assert_eq!(v["applied"]["saved"][0], saved.to_str().unwrap());
+    assert_eq!(std::fs::read(&saved).unwrap().len(), 18);
+    assert_eq!(v["after"]["needs_repair"], false);
+}
+
+fn prune(store: &Path, args: &[&str]) -> std::process::Output {
+    mfq(store, &with(&["prune"], args))
+}
+
+#[test]
+fn prune_dry_run_and_bytes_freed() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    set_offset(&store, "consumer.offset", 85);
+    let before = store_files(&store);
+    let text = expect(&prune(&store, &["--before", "85", "--dry-run"]), 0);
+    assert!(text.contains("would delete 00000000000000000000"), "{text}");
+    assert!(text.contains("freeing 86 bytes"), "{text}");
+    assert_eq!(store_files(&store), before);
+
+    let text = expect(&prune(&store, &["--before", "consumed"]), 0);
+    assert!(
+        text.contains("deleted 1 segment(s), freed 86 bytes"),
+        "{text}"
+    );
+    assert!(!segment(&store, 0).exists() && segment(&store, 85).exists());
+    expect(&mfq(&store, &["recover", "--check"]), 0);
+}
+
+#[test]
+fn prune_is_bounded_by_the_slowest_consumer() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    assert!(text.contains("the consumer at 34"), "{text}");
+    assert!(segment(&store, 0).exists());
+
+    set_offset(&store, "consumer.offset", 102);
+    set_offset(&store, "consumer.audit.offset", 34);
+    let text = expect(&prune(&store, &["--before", "consumed"]), 0);
+    assert!(text.contains("no segment lies wholly before 34"), "{text}");
+    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    assert!(text.contains("consumer audit at 34"), "{text}");
+    assert!(segment(&store, 0).exists());
+    let json = expect(&prune(&store, &["--before", "85", "--force", "--json"]), 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["bytes_freed"], 86);
+    assert!(!segment(&store, 0).exists());
+}
+
+#[test]
+fn prune_keeps_the_producer_segment_and_the_last_one() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    set_offset(&store, "consumer.offset", 102);
+    set_offset(&store, "producer.offset", 68);
+    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    assert!(text.contains("producer offset 68"), "{text}");
+    assert!(segment(&store, 0).exists());
+
+    let (_t, store) = fixture_copy("fixed");
+    set_offset(&store, "consumer.offset", 85);
+    let text = expect(&prune(&store, &["--before", "85", "--force"]), 0);
+    assert!(text.contains("the last segment always stays"), "{text}");
+    assert!(segment(&store, 0).exists());
+}
+
+#[test]
+fn prune_stream_store() {
+    let (_t, store) = fixture_copy("stream");
+    expect(&prune(&store, &["--before", "consumed"]), 0);
+    assert!(segment(&store, 0).exists());
+    set_offset(&store, "consumer.offset", 50);
+    let text = expect(&prune(&store, &["--before", "consumed"]), 0);
+    assert!(text.contains("freed 64 bytes"), "{text}");
+    assert!(!segment(&store, 0).exists());
+    assert_eq!(drain(&store), stream_messages()[3..].to_vec());
+}
+
+#[test]
+fn prune_skips_a_held_segment_unless_forced() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    set_offset(&store, "consumer.offset", 85);
+    let held = hold_shared(&segment(&store, 0));
+    let out = prune(&store, &["--before", "consumed"]);
+    let text = expect(&out, 5);
+    assert!(text.contains("skipped 00000000000000000000"), "{text}");
+    assert!(
+        stderr(&out).contains("held by a live process"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(segment(&store, 0).exists());
+    expect(&prune(&store, &["--before", "consumed", "--force"]), 0);
+    assert!(!segment(&store, 0).exists());
+    drop(held);
+}
+
+#[test]
+fn prune_consumed_needs_a_consumer() {
+    let (_t, store) = fixture_copy("fixed");
+    std::fs::remove_file(store.join("offset/consumer.offset")).unwrap();
+    let out = prune(&store, &["--before", "consumed"]);
+    expect(&out, 1);
+    assert!(
+        stderr(&out).contains("no consumer offsets"),
+        "{}",
+        stderr(&out)
+    );
+}
