@@ -121,7 +121,7 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l dry-run -d 'List the segment files that would be deleted without deleting them'
-complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete segments the slowest consumer or the producer still needs, and segments a live process holds open. Default: keep them (exit status 5 when a held segment stops the prune). The last segment always stays'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete segments the slowest consumer or the producer still needs. Segments a live process holds open are never deleted (the first one stops the prune, so no hole is left; a note on stderr says which), and the last segment always stays'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Save the bytes a repair removes (stale or torn records, unreachable segments) into this folder first (`--save-to /tmp/mfq-saved`). Default: `<store>/mfq-salvage/<unix-seconds>/`, named in the output' -r -F
@@ -139,7 +139,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand recover" -s h -l help -d 'Print 
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l count -d 'Messages to produce and consume per run. Default: 10000000 (100000 with --quick)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l size -d 'Payload size of each message in bytes' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l flush-every -d 'Flush after every N messages (see `mfq produce --help`)' -r
-complete -c mfq -n "__fish_mfq_using_subcommand bench" -l processes -d '1: producer and consumer threads in one process; 2: a producer process and a consumer process sharing the store' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l processes -d '2 (default): also run the two-process workloads (end-to-end throughput with a spinning consumer process, one-way latency, blocked-consumer wake-up latency); 1: only the single-process workloads' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l runs -d 'How many times to repeat the measurement; the report shows each run and the median. Default: 3 (1 with --quick)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'

@@ -150,7 +150,8 @@ pub enum Command {
 
     /// Delete segment files that hold only records before an offset
     ///
-    /// Refuses with exit status 5 while a live process holds the store, unless --force.
+    /// Never deletes past the slowest consumer or the producer's segment without --force,
+    /// and never deletes a segment a live process holds open.
     ///
     /// Examples:
     ///   mfq prune --before 4096

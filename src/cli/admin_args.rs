@@ -79,9 +79,9 @@ pub struct PruneArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Also delete segments the slowest consumer or the producer still needs, and segments
-    /// a live process holds open. Default: keep them (exit status 5 when a held segment
-    /// stops the prune). The last segment always stays.
+    /// Also delete segments the slowest consumer or the producer still needs. Segments a
+    /// live process holds open are never deleted (the first one stops the prune, so no hole
+    /// is left; a note on stderr says which), and the last segment always stays.
     #[arg(long)]
     pub force: bool,
 }

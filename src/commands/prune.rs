@@ -16,7 +16,6 @@ use mfq::queue::{self, Store};
 use super::resolve;
 use crate::cli::values::PruneBefore;
 use crate::cli::{GlobalOpts, PruneArgs};
-use crate::exit::{Exit, ExitStatus};
 use crate::size::format_size;
 
 /// Runs `mfq prune`.
@@ -39,28 +38,24 @@ fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::
     let pruned = if args.dry_run {
         None
     } else {
-        Some(prune::apply_prune(store, &plan, args.force)?)
+        Some(prune::apply_prune(store, &plan)?)
     };
     if global.json {
         print_json(&plan, pruned.as_ref(), args.dry_run)?;
     } else {
         print_text(&plan, pruned.as_ref())?;
     }
-    match pruned.as_ref().and_then(|p| p.held.as_ref()) {
-        Some(held) => Err(Exit::new(
-            ExitStatus::StoreBusy,
-            format!(
-                "{} is held by a live process: it and the {} segment(s) after it were kept \
-                 (stop the process, or pass --force)",
-                held.display(),
-                pruned
-                    .as_ref()
-                    .map_or(0, |p| p.skipped.len().saturating_sub(1))
-            ),
-        )
-        .into()),
-        None => Ok(()),
+    if let Some(held) = pruned.as_ref().and_then(|p| p.held.as_ref()) {
+        let kept = pruned.as_ref().map_or(0, |p| p.skipped.len());
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "mfq: kept {kept} segment(s) from {} on: it is held by a live process \
+             (run prune again once it has moved on)",
+            held.display()
+        )?;
     }
+    Ok(())
 }
 
 fn name(seg: &queue::SegmentFile) -> String {

@@ -26,11 +26,13 @@ pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
     let complete = req.segment_size.is_some()
         && (req.format == Some(Format::Stream)
             || (req.format == Some(Format::Fixed) && req.record_size.is_some()));
-    if complete {
-        return req.to_params();
-    }
     let (segs, _) = layout.list_segments()?;
     let segs: Vec<SegmentFile> = segs.into_iter().filter(|s| s.len > 0).collect();
+    if complete {
+        let params = req.to_params()?;
+        check_structure(&segs, &params)?;
+        return Ok(params);
+    }
     if segs.is_empty() {
         return req.to_params().map_err(|e| match e {
             Error::ParamsUnknown { option, .. } => Error::ParamsUnknown {
@@ -136,8 +138,9 @@ fn fixed_candidates(
     let first = read_prefix(&segs[0].path, span as usize);
     let last = read_prefix(&segs[segs.len() - 1].path, span as usize);
     let mut out = Vec::new();
+    let mut aligned = Vec::new();
     for m in strides {
-        if span % m != 0 || offsets.iter().any(|o| o % m != 0) {
+        if span % m != 0 {
             continue;
         }
         let seg_size = req.segment_size.unwrap_or(span);
@@ -150,17 +153,31 @@ fn fixed_candidates(
         ) else {
             continue;
         };
-        let explicit = req.record_size.is_some();
-        if a + b == 0 && !explicit {
+        if a + b == 0 && req.record_size.is_none() {
             continue;
         }
         if let Ok(p) = Params::fixed((m - 1) as u32, seg_size) {
             out.push(p);
+            if offsets.iter().all(|o| o % m == 0) {
+                aligned.push(p);
+            }
         }
+    }
+    // Offsets that fit a stride confirm it; damaged offsets (recovery snaps them) do not veto
+    // the only stride the data fits.
+    if !aligned.is_empty() {
+        out = aligned;
     }
     if out.is_empty() {
         return Err("no record size fits the marker pattern".into());
     }
+    // A stride that fits makes every multiple of it fit too (their markers land on the same
+    // 0xFF bytes); the smallest explains the pattern.
+    let strides: Vec<u64> = out.iter().filter_map(|p| p.stride()).collect();
+    out.retain(|p| {
+        let m = p.stride().unwrap_or(0);
+        !strides.iter().any(|s| *s < m && m % s == 0)
+    });
     Ok(out)
 }
 
@@ -171,21 +188,47 @@ fn read_prefix(path: &Path, span: usize) -> Vec<u8> {
     bytes
 }
 
-/// Records (0xFF at each slot's end) and then only zeros: `Some(record count)`.
+/// Scores a stride on a segment prefix: `Some(records)` when slots end in 0xFF and the rest is
+/// zeros, allowing a little damage (a crash or a flipped byte must not defeat inference).
 fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
-    let mut count = 0;
-    let mut slots = bytes.chunks(m);
-    for slot in slots.by_ref() {
+    let mut records = 0;
+    let mut damaged = 0;
+    let mut ended = false;
+    for slot in bytes.chunks(m) {
         if slot.len() < m {
-            return codec::is_zero(slot).then_some(count);
+            damaged += usize::from(!codec::is_zero(slot));
+            break;
         }
         match codec::classify_fixed(slot) {
-            FixedSlot::Record => count += 1,
-            FixedSlot::Unwritten => break,
-            _ => return None,
+            FixedSlot::Record if !ended => records += 1,
+            FixedSlot::Unwritten => ended = true,
+            _ => damaged += 1,
         }
     }
-    slots.all(codec::is_zero).then_some(count)
+    (damaged <= 1 + records / 16).then_some(records)
+}
+
+/// With fully explicit parameters, the files must still fit them structurally.
+fn check_structure(segs: &[SegmentFile], params: &Params) -> Result<()> {
+    let want = params.file_len();
+    let mismatch = |found: String| Error::ParamsMismatch {
+        what: "segment size",
+        found,
+        given: format!("--segment-size {}", params.segment_size()),
+    };
+    if let Some(s) = segs.iter().find(|s| s.len > want) {
+        return Err(mismatch(format!("segment {} of {} bytes", s.start, s.len)));
+    }
+    if params.format() == Format::Fixed {
+        if let Some(s) = segs.iter().find(|s| s.start % params.span() != 0) {
+            return Err(mismatch(format!(
+                "segment {} (not a multiple of the span {})",
+                s.start,
+                params.span()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn stream_candidate(
@@ -202,11 +245,16 @@ fn stream_candidate(
         }
         let mut bytes = std::fs::read(&seg.path).unwrap_or_default();
         bytes.resize(bytes.len().max(seg_size as usize), 0);
-        let (records, used) = stream_pattern(&bytes, params.max_payload())
-            .ok_or_else(|| format!("segment {} does not hold stream records", seg.start))?;
+        let (records, used, clean) = stream_pattern(&bytes, params.max_payload());
+        if records == 0 && !clean {
+            return Err(format!(
+                "segment {} does not hold stream records",
+                seg.start
+            ));
+        }
         evidence += records;
         if let Some(next) = segs.get(i + 1) {
-            if records > 0 && next.start != seg.start + used as u64 {
+            if records > 0 && clean && next.start != seg.start + used as u64 {
                 return Err(format!(
                     "segment {} does not follow the records of segment {}",
                     next.start, seg.start
@@ -220,8 +268,8 @@ fn stream_candidate(
     Ok(params)
 }
 
-/// Records from position 0, then an end (0xEE, short tail) or zeros: `Some((count, bytes))`.
-fn stream_pattern(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
+/// Records from position 0: `(count, bytes they use, whether an end or zeros follow them)`.
+fn stream_pattern(bytes: &[u8], max: usize) -> (usize, usize, bool) {
     let mut pos = 0;
     let mut count = 0;
     while pos < bytes.len().min(SCAN_CAP) {
@@ -230,9 +278,9 @@ fn stream_pattern(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
                 pos += len + codec::STREAM_OVERHEAD;
                 count += 1;
             }
-            StreamSlot::SegmentEnd | StreamSlot::Unwritten => return Some((count, pos)),
-            _ => return None,
+            StreamSlot::SegmentEnd | StreamSlot::Unwritten => return (count, pos, true),
+            _ => return (count, pos, false),
         }
     }
-    Some((count, pos))
+    (count, pos, true)
 }

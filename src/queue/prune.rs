@@ -146,10 +146,10 @@ pub fn plan_prune(store: &Store, before: u64, force: bool) -> Result<PrunePlan> 
     Ok(plan)
 }
 
-/// Deletes the planned segments oldest first, each under `LOCK_EX | LOCK_NB`. Unless `force`,
-/// the first one a live process holds stops the deletion: it and the later ones are skipped.
-/// Syncs `commitlog/` afterwards.
-pub fn apply_prune(store: &Store, plan: &PrunePlan, force: bool) -> Result<Pruned> {
+/// Deletes the planned segments oldest first, each under `LOCK_EX | LOCK_NB`. The first one a
+/// live process holds stops the deletion, even when forced (a reader is inside it): it and
+/// the later ones are skipped, so the store never gets a hole. Syncs `commitlog/` afterwards.
+pub fn apply_prune(store: &Store, plan: &PrunePlan) -> Result<Pruned> {
     let mut out = Pruned::default();
     for seg in &plan.delete {
         if out.held.is_some() {
@@ -162,7 +162,7 @@ pub fn apply_prune(store: &Store, plan: &PrunePlan, force: bool) -> Result<Prune
             Err(e) => return Err(Error::io("open", &seg.path, e)),
         };
         let free = sys::try_lock(&file, Lock::Exclusive).ctx("lock", &seg.path)?;
-        if !free && !force {
+        if !free {
             out.held = Some(seg.path.clone());
             out.skipped.push(seg.clone());
             continue;

@@ -391,10 +391,14 @@ fn check_offsets(r: &mut Report, params: &Params) {
     }
     for c in r.consumers.clone() {
         let Some(k) = c.offset else { continue };
-        let name = &c.name;
+        let name = if c.id == crate::queue::layout::ConsumerId::Default {
+            "the default consumer".to_string()
+        } else {
+            format!("consumer {}", c.name)
+        };
         if !r.segments.is_empty() && k < r.earliest {
             let msg = format!(
-                "consumer {name} at {k} points into a deleted segment; records {k}..{} are gone",
+                "{name} at {k} points into a deleted segment; records {k}..{} are gone",
                 r.earliest
             );
             r.push(IssueKind::ConsumerInDeletedSegment, Severity::Repair, msg)
@@ -402,7 +406,7 @@ fn check_offsets(r: &mut Report, params: &Params) {
             continue;
         }
         if let Some(d) = end.filter(|d| k > *d) {
-            let msg = format!("consumer {name} at {k} is past the end of the valid data {d}");
+            let msg = format!("{name} at {k} is past the end of the valid data {d}");
             r.push(IssueKind::ConsumerAhead, Severity::Repair, msg)
                 .at(k);
             continue;
@@ -413,7 +417,7 @@ fn check_offsets(r: &mut Report, params: &Params) {
             (None, None) => false,
         };
         if misaligned {
-            let msg = format!("consumer {name} at {k} is not on a record boundary");
+            let msg = format!("{name} at {k} is not on a record boundary");
             r.push(IssueKind::ConsumerMisaligned, Severity::Repair, msg)
                 .at(k);
         }

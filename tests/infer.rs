@@ -1,0 +1,80 @@
+//! Parameter inference for stores without `mfq.json` (the .NET stores): damage must not
+//! defeat it, a stride's multiples must not make it ambiguous, and explicit parameters that
+//! contradict the files are refused.
+
+mod common;
+
+use common::*;
+use mfq::queue::{Error, Format, Params, ParamsRequest, ProducerOptions, Store};
+
+fn write_at(path: &std::path::Path, pos: usize, byte: u8) {
+    let mut b = std::fs::read(path).unwrap();
+    b[pos] = byte;
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn a_flipped_marker_does_not_defeat_inference() {
+    let (_t, path) = fixture_copy("fixed");
+    write_at(&path.join("commitlog/00000000000000000000"), 50, 0x12);
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params().record_size(), Some(16));
+}
+
+#[test]
+fn a_misaligned_offset_does_not_veto_the_data() {
+    let (_t, path) = fixture_copy("fixed");
+    std::fs::write(path.join("offset/producer.offset"), 100u64.to_le_bytes()).unwrap();
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params().record_size(), Some(16));
+}
+
+#[test]
+fn multiples_of_the_stride_are_not_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s");
+    let store = Store::create(&path, Params::fixed(16, 17 * 12).unwrap()).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for i in 0..12 {
+        p.append(&fixed_message(i)).unwrap();
+    }
+    p.close().unwrap();
+    std::fs::remove_file(path.join("mfq.json")).unwrap();
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params().record_size(), Some(16));
+    assert_eq!(store.params().span(), 204);
+}
+
+#[test]
+fn explicit_parameters_that_contradict_the_files_are_refused() {
+    let (_t, path) = fixture_copy("fixed");
+    let req = ParamsRequest {
+        format: Some(Format::Fixed),
+        record_size: Some(16),
+        segment_size: Some(50),
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(matches!(err, Error::ParamsMismatch { .. }), "{err}");
+    let req = ParamsRequest {
+        format: Some(Format::Stream),
+        ..Default::default()
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(err.to_string().contains("stream"), "{err}");
+}
+
+#[test]
+fn explicit_parameters_open_a_store_whose_damage_defeats_inference() {
+    let (_t, path) = fixture_copy("fixed");
+    let seg = path.join("commitlog/00000000000000000000");
+    for pos in [16, 33, 50] {
+        write_at(&seg, pos, 0x12);
+    }
+    let req = ParamsRequest {
+        format: Some(Format::Fixed),
+        record_size: Some(16),
+        segment_size: Some(100),
+    };
+    let store = Store::open(&path, &req).unwrap();
+    assert!(store.inspect().unwrap().needs_repair());
+}
