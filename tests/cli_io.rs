@@ -1,8 +1,8 @@
 //! `mfq produce` and `mfq consume` through the built binary: round trips, input modes,
 //! rejected messages, consumers, output modes, exit statuses and store resolution.
 //!
-//! This test owns the produce/consume command behaviour; tail and stat are in
-//! `cli_io_follow.rs`.
+//! This test owns the produce/consume command behaviour; store resolution and parameter
+//! errors are in `cli_io_store.rs`, tail and stat in `cli_io_follow.rs`.
 
 mod cli_io_common;
 
@@ -294,112 +294,6 @@ fn wait_receives_a_message_produced_later() {
 }
 
 #[test]
-fn paths_that_are_not_stores_are_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
-    std::fs::write(dir.path().join("file"), b"x").unwrap();
-    for cmd in ["consume", "tail", "stat"] {
-        for path in [missing.clone(), dir.path().to_path_buf()] {
-            let out = run(&[cmd, arg(&path)]);
-            assert_eq!(out.status.code(), Some(1), "{cmd} {}", path.display());
-            assert!(
-                text(&out.stderr).contains("is not a queue store"),
-                "{}",
-                text(&out.stderr)
-            );
-        }
-    }
-    let out = run(&["produce", arg(&missing), "-m", "x"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("--format") && err.contains("--record-size"),
-        "{err}"
-    );
-    assert!(!missing.exists(), "nothing created");
-    let out = run(&["produce", arg(&missing), "--format", "fixed", "-m", "x"]);
-    assert!(
-        text(&out.stderr).contains("--record-size"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = run(&[
-        "produce",
-        arg(&dir.path().join("file")),
-        "--format",
-        "stream",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-}
-
-#[test]
-fn contradicting_parameters_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s");
-    ok(&run(&[
-        "produce",
-        arg(&s),
-        "--format",
-        "fixed",
-        "--record-size",
-        "4",
-        "-m",
-        "abcd",
-    ]));
-    let out = run(&["produce", arg(&s), "--record-size", "8", "-m", "abcdefgh"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("record size"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = run(&["produce", arg(&s), "--format", "stream", "-m", "x"]);
-    assert_eq!(out.status.code(), Some(1));
-    let out = run(&[
-        "produce",
-        arg(&s),
-        "--pad",
-        "-m",
-        "ab",
-        "--record-size",
-        "4",
-    ]);
-    ok(&out);
-    assert_eq!(
-        ok(&run(&["consume", arg(&s), "-n", "all", "--output", "raw"])),
-        b"abcdab\0\0"
-    );
-}
-
-#[test]
-fn store_from_env_and_option_and_json_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s");
-    let mut cmd = mfq();
-    cmd.env("MFQ_STORE", &s).args([
-        "produce", "--format", "stream", "--json", "-m", "a", "-m", "bc",
-    ]);
-    let out = run_cmd(&mut cmd, b"");
-    let v: serde_json::Value = serde_json::from_slice(&ok(&out)).unwrap();
-    assert_eq!(v["messages"], 2);
-    assert_eq!(v["bytes"], 3);
-    assert_eq!(v["first_offset"], 0);
-    assert_eq!(v["producer_offset"], 13);
-    assert_eq!(ok(&run(&["consume", "-s", arg(&s)])), b"a\n");
-    let other = dir.path().join("other");
-    let mut cmd = mfq();
-    cmd.env("MFQ_STORE", &other).args(["consume", arg(&s)]);
-    assert_eq!(ok(&run_cmd(&mut cmd, b"")), b"bc\n", "the positional wins");
-    let mut cmd = mfq();
-    cmd.current_dir(&s).args(["stat", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&ok(&run_cmd(&mut cmd, b""))).unwrap();
-    assert_eq!(
-        v["producer_offset"], 13,
-        "the current directory is the default"
-    );
-}
-
-#[test]
 fn a_record_that_fills_a_stream_segment_exactly_is_read_whole() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");
@@ -423,4 +317,42 @@ fn a_record_that_fills_a_stream_segment_exactly_is_read_whole() {
     let out = text(&ok(&run(&["consume", arg(&s), "-n", "all"])));
     let want = [&msgs[..], &["eeeeeeeeeeeeeeeee", "fffffffffffffffff"]].concat();
     assert_eq!(out.lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn consume_into_a_closed_pipe_commits_only_whole_written_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "fixed",
+        "--record-size",
+        "100",
+        "--input",
+        "raw",
+    ];
+    ok(&run_in(&args, &vec![b'y'; 100 * 10_000]));
+    let mut child = mfq()
+        .args(["consume", arg(&s), "-n", "all", "--output", "raw"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    assert_eq!(
+        wait_bounded(&mut child).code(),
+        Some(0),
+        "a closed pipe ends quietly"
+    );
+    let committed = consumer_offset(&s, "consumer.offset").unwrap();
+    assert_eq!(committed % 101, 0, "on a record boundary");
+    assert!(
+        committed < 101 * 10_000,
+        "the failed batch is not committed"
+    );
 }

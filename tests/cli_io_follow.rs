@@ -243,26 +243,81 @@ fn stat_on_the_golden_stream_store_with_a_named_consumer() {
 fn stat_shows_a_live_consumer() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");
-    stream_store(&s, "4KiB", &[]);
-    let mut child = spawn(&["consume", arg(&s), "--consumer", "live", "--wait", "25s"]);
-    let mut held = Value::Null;
+    stream_store(&s, "4KiB", &["one"]);
+    let mut child = spawn(&[
+        "consume",
+        arg(&s),
+        "--consumer",
+        "live",
+        "-n",
+        "2",
+        "--wait",
+        "25s",
+    ]);
+    // It commits "one" before waiting for the second message, so once the commit is visible
+    // (read without a lock) it holds its offset file.
     let t0 = std::time::Instant::now();
-    while t0.elapsed() < BOUND {
-        let v = stat_json(&s);
-        if let Some(c) = v["consumers"].as_array().and_then(|a| a.first()) {
-            if c["holders"]["held"] == true {
-                held = c["holders"].clone();
-                break;
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    while consumer_offset(&s, "consumer.live.offset") != Some(8) && t0.elapsed() < BOUND {
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    ok(&run(&["produce", arg(&s), "-m", "release"]));
+    let v = stat_json(&s);
+    ok(&run(&["produce", arg(&s), "-m", "two"]));
     assert!(wait_bounded(&mut child).success());
-    assert_eq!(held["held"], true, "the waiting consumer was seen");
-    let pids = held["pids"].as_array().unwrap();
+    let live = &v["consumers"][0];
+    assert_eq!(live["name"], "live");
+    assert_eq!(
+        live["holders"]["held"], true,
+        "the waiting consumer was seen"
+    );
+    let pids = live["holders"]["pids"].as_array().unwrap();
     assert!(
         pids.is_empty() || pids.contains(&Value::from(child.id())),
         "{pids:?}"
     );
+}
+
+#[test]
+fn stat_bounds_the_stream_lag_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let ids: String = (0..300).map(|i| format!("{i:08}\n")).collect();
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--segment-size",
+        "16",
+    ];
+    ok(&run_in(&args, ids.as_bytes()));
+    ok(&run(&["consume", arg(&s), "--consumer", "slow", "-n", "0"]));
+    ok(&run(&[
+        "consume",
+        arg(&s),
+        "--consumer",
+        "fast",
+        "-n",
+        "290",
+    ]));
+    let v = stat_json(&s);
+    let find = |name: &str| {
+        let all = v["consumers"].as_array().unwrap();
+        all.iter().find(|c| c["name"] == name).unwrap().clone()
+    };
+    let slow = find("slow");
+    assert_eq!(slow["lag_bytes"], 300 * 13);
+    assert_eq!(
+        slow["lag_messages"], 256,
+        "one record per segment, 256 segments read"
+    );
+    assert_eq!(slow["lag_messages_exact"], false);
+    let fast = find("fast");
+    assert_eq!(
+        (
+            fast["lag_messages"].as_u64(),
+            fast["lag_messages_exact"].as_bool()
+        ),
+        (Some(10), Some(true))
+    );
+    assert!(text(&ok(&run(&["stat", arg(&s)]))).contains("≥256"));
 }

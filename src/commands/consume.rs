@@ -9,13 +9,13 @@
 //!
 //! This module must not write segments or move any offset but the chosen consumer's.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use mfq::queue::{offsets, Consumer, ConsumerId, Observer, StartAt, Store, WaitOptions};
 
-use super::output::Output;
+use super::output::{self, Output};
 use super::resolve;
 use crate::cli::values::Count;
 use crate::cli::{ConsumeArgs, GlobalOpts};
@@ -64,7 +64,7 @@ fn take(
     wait: Option<Duration>,
     out: &mut Output,
 ) -> anyhow::Result<u64> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = output::stdout_writer();
     let mut taken = 0;
     while taken < limit {
         if !source.next(None, out)? {

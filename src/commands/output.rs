@@ -4,7 +4,9 @@
 //!
 //! This module owns the four output layouts; it must not read stores or commit offsets.
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 
 use serde::Serialize;
 
@@ -94,6 +96,16 @@ impl Output {
         out.flush()?;
         self.pending = 0;
         Ok(())
+    }
+}
+
+/// Standard output for whole batches: the file descriptor itself (a duplicate of it), so that
+/// batches bypass the standard library's line buffering, which would scan every batch for its
+/// last newline and copy the rest; the locked `io::Stdout` when it cannot be duplicated.
+pub fn stdout_writer() -> Box<dyn Write> {
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(_) => Box::new(io::stdout().lock()),
     }
 }
 

@@ -21,6 +21,8 @@ use super::stat_holders::{Holders, LockTable};
 
 /// Most record bytes read per consumer to count a stream store's lag in messages.
 pub const SCAN_BUDGET: u64 = 64 << 20;
+/// Most segment files opened per consumer to count a stream store's lag in messages.
+pub const SCAN_SEGMENTS: u32 = 256;
 
 /// Everything `mfq stat` reports. `stat --json` prints this object.
 #[derive(Debug, Serialize)]
@@ -165,22 +167,25 @@ fn lag_messages(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (
     }
 }
 
-/// Counts the stream records in `[from, end)`, reading at most `SCAN_BUDGET` bytes.
+/// Counts the stream records in `[from, end)` within the scan bounds; false when the count
+/// stopped early.
 fn count_stream(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (u64, bool) {
     let mut offset = from;
     let mut count = 0;
     let mut budget = SCAN_BUDGET;
+    let mut files = SCAN_SEGMENTS;
     while offset < end {
         let Some(seg) = positions::segment_for(segs, offset) else {
             return (count, false);
         };
         let pos = offset - seg.start;
         let want = (end - offset).min(seg.len.saturating_sub(pos));
-        if want == 0 || budget == 0 {
+        if want == 0 || budget == 0 || files == 0 {
             return (count, false);
         }
         let len = want.min(budget);
         budget -= len;
+        files -= 1;
         let Some(bytes) = read_at(&seg.path, pos, len) else {
             return (count, false);
         };

@@ -1,6 +1,7 @@
-//! Which processes hold a store file: the engine's flock probe (`queue::is_held`), plus the
-//! process ids from Linux's `/proc/locks` where that file exists (best effort: elsewhere, or
-//! for locks taken in another pid namespace, the list is empty or shows other ids).
+//! Which processes hold a store file: Linux's `/proc/locks` gives the process ids without
+//! taking any lock; a file it does not list is checked with the engine's flock probe
+//! (`queue::is_held`), which also sees holders in other pid namespaces (the table hides those)
+//! and works where `/proc/locks` does not exist.
 //!
 //! This module only reads; it must not take locks other than through `is_held`'s probe.
 
@@ -33,12 +34,18 @@ impl LockTable {
         }
     }
 
-    /// The holders of `path` (a missing file is held by nobody).
+    /// The holders of `path` (a missing file is held by nobody). A file the table lists is
+    /// not probed; otherwise the flock probe decides (it sees holders in other pid namespaces,
+    /// which the table hides).
     pub fn holders(&self, path: &Path) -> Holders {
-        let held = mfq::queue::is_held(path).ok();
         let pids = match std::fs::metadata(path) {
-            Ok(m) if held == Some(true) => pids_for(&self.text, m.dev(), m.ino()),
-            _ => Vec::new(),
+            Ok(m) => pids_for(&self.text, m.dev(), m.ino()),
+            Err(_) => Vec::new(),
+        };
+        let held = if pids.is_empty() {
+            mfq::queue::is_held(path).ok()
+        } else {
+            Some(true)
         };
         Holders { held, pids }
     }

@@ -8,14 +8,13 @@
 //!
 //! This module must not write any store file.
 
-use std::io;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use mfq::queue::{positions, Observer, StartAt, Store};
 
 use super::consume::CLI_WAIT;
-use super::output::Output;
+use super::output::{self, Output};
 use super::resolve;
 use crate::cli::values::TailFrom;
 use crate::cli::{GlobalOpts, TailArgs};
@@ -60,7 +59,7 @@ fn start_at(store: &Store, args: &TailArgs) -> anyhow::Result<StartAt> {
 /// Prints records as they come; returns at the end with `exit_at_end`, else never (but for
 /// errors, including a closed standard output).
 fn follow(observer: &mut Observer, out: &mut Output, exit_at_end: bool) -> anyhow::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = output::stdout_writer();
     loop {
         let ready = next_into(observer, None, out)?;
         if ready && !out.is_full() {
