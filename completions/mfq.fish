@@ -44,8 +44,8 @@ complete -c mfq -n "__fish_mfq_needs_command" -f -a "bench" -d 'Measure produce 
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -s m -l message -d 'A message to append; repeat for several (`-m one -m two`). With -m, no input is read' -r
-complete -c mfq -n "__fish_mfq_using_subcommand produce" -l input -d 'How the input is split into messages: `lines` (one per line, line ending dropped), `raw` (the whole input is one message) or `length-prefixed` (each message preceded by its length as a 4-byte little-endian integer)' -r -f -a "lines\t'One message per line; the line ending (`\\n` or `\\r\\n`) is not part of the message'
-raw\t'The whole input is one message'
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l input -d 'How the input is split into messages: `lines` (one per line; the `\\n` is dropped, every other byte kept, so an empty line is an empty message, which is refused), `raw` (fixed stores: the input cut into record-size messages, and nothing is written unless its length is a multiple of the record size; stream stores: the whole input is one message) or `length-prefixed` (each message preceded by its length as a 4-byte little-endian integer). A refused message stops the run; the messages before it stay written' -r -f -a "lines\t'One message per line; the `\\n` is not part of the message (a `\\r` before it is)'
+raw\t'Fixed stores: record-size chunks; stream stores: the whole input as one message'
 length-prefixed\t'Each message is preceded by its length as a 4-byte little-endian unsigned integer'"
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l file -d 'Read the input from this file instead of standard input (`--file events.txt`). Default: standard input' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad-byte -d 'The byte value --pad fills with, 0-255 (`--pad --pad-byte 32` pads with spaces)' -r
@@ -61,8 +61,8 @@ complete -c mfq -n "__fish_mfq_using_subcommand produce" -l json -d 'Print machi
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s n -l count -d 'How many messages to take: a number, or `all` for every message available now' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l consumer -d 'Read and advance this named consumer\'s offset (`--consumer reports`). Default: the store\'s main consumer' -r
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l wait -d 'When no message is available, wait up to this long for one (`--wait 30s`). Default: do not wait; exit with status 3 when nothing is available' -r
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to print messages: `text` (one per line, control characters escaped), `raw` (payload bytes only), `hex` (a hex dump) or `json` (one object per line)' -r -f -a "text\t'One message per line, control characters escaped'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l wait -d 'Wait up to this long for each message that is not there yet (`--wait 30s`): for the first one, and with -n for each further one, so `-n all --wait 5s` stops once 5s pass without a new message. Default: take only what is there now; when that is nothing, exit with status 3 (printing nothing on standard output)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to print messages: `text` (one per line: the payload as is when it is printable UTF-8, else with control characters and invalid bytes escaped), `raw` (payload bytes only, no separators), `hex` (a header line with the offset, then a hex dump; coloured only on a terminal without NO_COLOR) or `json` (one object per line: `offset`, `next_offset`, `size` and `payload`, which is `{"text": ...}` for UTF-8, else `{"bytes": "<base64>"}`)' -r -f -a "text\t'One message per line, control characters escaped'
 raw\t'The payload bytes exactly, nothing added'
 hex\t'A hex dump per message'
 json\t'One JSON object per line with the offset and the payload'"
@@ -71,7 +71,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand consume" -l format -d 'Store for
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the messages without advancing the consumer offset'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the messages without advancing the consumer offset (and without creating the consumer\'s offset file). Without --peek, the offset moves only past messages that were written to standard output successfully: output goes out in batches of up to 4096 messages, each committed after it is written, so a closed pipe may cause the last batch to be delivered again, never lost'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s n -l lines -d 'Show the last N records before following new ones (`-n 10`)' -r
@@ -85,7 +85,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand tail" -l format -d 'Store format
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Stop at the end of the queue instead of waiting for new records'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Exit (status 0) once every record stored so far has been printed, instead of waiting for new ones'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F

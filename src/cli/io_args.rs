@@ -20,9 +20,12 @@ pub struct ProduceArgs {
     #[arg(short = 'm', long = "message", value_name = "TEXT")]
     pub messages: Vec<String>,
 
-    /// How the input is split into messages: `lines` (one per line, line ending dropped),
-    /// `raw` (the whole input is one message) or `length-prefixed` (each message preceded by
-    /// its length as a 4-byte little-endian integer).
+    /// How the input is split into messages: `lines` (one per line; the `\n` is dropped, every
+    /// other byte kept, so an empty line is an empty message, which is refused), `raw` (fixed
+    /// stores: the input cut into record-size messages, and nothing is written unless its
+    /// length is a multiple of the record size; stream stores: the whole input is one message)
+    /// or `length-prefixed` (each message preceded by its length as a 4-byte little-endian
+    /// integer). A refused message stops the run; the messages before it stay written.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = InputMode::Lines)]
     pub input: InputMode,
 
@@ -67,17 +70,27 @@ pub struct ConsumeArgs {
     #[arg(long, value_name = "NAME")]
     pub consumer: Option<String>,
 
-    /// Print the messages without advancing the consumer offset.
+    /// Print the messages without advancing the consumer offset (and without creating the
+    /// consumer's offset file). Without --peek, the offset moves only past messages that were
+    /// written to standard output successfully: output goes out in batches of up to 4096
+    /// messages, each committed after it is written, so a closed pipe may cause the last
+    /// batch to be delivered again, never lost.
     #[arg(long)]
     pub peek: bool,
 
-    /// When no message is available, wait up to this long for one (`--wait 30s`).
-    /// Default: do not wait; exit with status 3 when nothing is available.
+    /// Wait up to this long for each message that is not there yet (`--wait 30s`): for the
+    /// first one, and with -n for each further one, so `-n all --wait 5s` stops once 5s pass
+    /// without a new message. Default: take only what is there now; when that is nothing,
+    /// exit with status 3 (printing nothing on standard output).
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<humantime::Duration>,
 
-    /// How to print messages: `text` (one per line, control characters escaped), `raw`
-    /// (payload bytes only), `hex` (a hex dump) or `json` (one object per line).
+    /// How to print messages: `text` (one per line: the payload as is when it is printable
+    /// UTF-8, else with control characters and invalid bytes escaped), `raw` (payload bytes
+    /// only, no separators), `hex` (a header line with the offset, then a hex dump; coloured
+    /// only on a terminal without NO_COLOR) or `json` (one object per line: `offset`,
+    /// `next_offset`, `size` and `payload`, which is `{"text": ...}` for UTF-8, else
+    /// `{"bytes": "<base64>"}`).
     #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Text)]
     pub output: OutputMode,
 }
@@ -98,7 +111,8 @@ pub struct TailArgs {
     #[arg(long, value_name = "OFFSET|beginning", conflicts_with = "lines")]
     pub from: Option<TailFrom>,
 
-    /// Stop at the end of the queue instead of waiting for new records.
+    /// Exit (status 0) once every record stored so far has been printed, instead of waiting
+    /// for new ones.
     #[arg(short = 'e', long)]
     pub exit_at_end: bool,
 

@@ -22,9 +22,9 @@ pub enum Format {
 /// How `produce` splits its input into messages (`--input`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InputMode {
-    /// One message per line; the line ending (`\n` or `\r\n`) is not part of the message.
+    /// One message per line; the `\n` is not part of the message (a `\r` before it is).
     Lines,
-    /// The whole input is one message.
+    /// Fixed stores: record-size chunks; stream stores: the whole input as one message.
     Raw,
     /// Each message is preceded by its length as a 4-byte little-endian unsigned integer.
     LengthPrefixed,

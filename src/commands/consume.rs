@@ -1,10 +1,142 @@
-//! `mfq consume`.
+//! `mfq consume`: takes up to N messages for a consumer, prints them in the `--output` layout
+//! and commits exactly what reached standard output.
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! Commit rule: records are formatted into a batch (at most 4096 records or 256 KiB); a batch
+//! is written and flushed, and only then is the consumer's offset committed to the end of it.
+//! A failed write (a closed pipe) commits nothing of the failed batch, so records may be
+//! delivered again but never lost. A batch is also delivered before waiting (`--wait`).
+//! `--peek` reads through an observer at the consumer's offset and changes no file.
+//!
+//! This module must not write segments or move any offset but the chosen consumer's.
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mfq::queue::{offsets, Consumer, ConsumerId, Observer, StartAt, Store, WaitOptions};
+
+use super::output::{self, Output};
+use super::resolve;
+use crate::cli::values::Count;
+use crate::cli::{ConsumeArgs, GlobalOpts};
+use crate::exit::{Exit, ExitStatus};
+
+/// Records per batch at most (see the module comment).
+const BATCH_RECORDS: u64 = 4096;
+
+/// How waiting readers of the command line poll: a short spin, then the engine's futex.
+pub const CLI_WAIT: WaitOptions = WaitOptions {
+    spin: Duration::from_millis(1),
+    retry: Duration::from_secs(1),
+};
 
 /// Runs `mfq consume`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::ConsumeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
+    let store = resolve::open_store(global, args.store_dir.as_ref())?;
+    let path = store.path();
+    let id = resolve::consumer_id(args.consumer.as_deref())?;
+    let mut source = Source::open(&store, &id, args.peek)
+        .with_context(|| format!("cannot open consumer {id} of {}", path.display()))?;
+    let limit = match args.count {
+        Count::N(n) => n,
+        Count::All => u64::MAX,
+    };
+    if limit == 0 {
+        return Ok(());
+    }
+    let wait = args.wait.map(Duration::from);
+    let taken = take(&mut source, limit, wait, &mut Output::new(args.output))?;
+    if taken > 0 {
+        return Ok(());
+    }
+    let note = match args.wait {
+        Some(d) => format!("no message arrived within {d}"),
+        None => "no message available".to_string(),
+    };
+    Err(Exit::new(ExitStatus::NothingAvailable, note).into())
+}
+
+/// Takes up to `limit` records, waiting up to `wait` for each when none is ready. Returns how
+/// many were printed.
+fn take(
+    source: &mut Source,
+    limit: u64,
+    wait: Option<Duration>,
+    out: &mut Output,
+) -> anyhow::Result<u64> {
+    let mut stdout = output::stdout_writer();
+    let mut taken = 0;
+    while taken < limit {
+        if !source.next(None, out)? {
+            deliver(source, out, &mut stdout)?;
+            let Some(d) = wait else { break };
+            if !source.next(Some(Instant::now() + d), out)? {
+                break;
+            }
+        }
+        taken += 1;
+        if out.is_full() || out.pending() >= BATCH_RECORDS {
+            deliver(source, out, &mut stdout)?;
+        }
+    }
+    deliver(source, out, &mut stdout)?;
+    Ok(taken)
+}
+
+/// Writes the batch, then commits the consumer to its end.
+fn deliver(source: &mut Source, out: &mut Output, stdout: &mut impl Write) -> anyhow::Result<()> {
+    if out.pending() == 0 {
+        return Ok(());
+    }
+    out.write_to(stdout)
+        .context("cannot write to standard output")?;
+    source.commit().context("cannot commit the consumer offset")
+}
+
+/// What `consume` reads through: the consumer itself, or an observer for `--peek`.
+enum Source {
+    Commit(Consumer),
+    Peek(Observer),
+}
+
+impl Source {
+    fn open(store: &Store, id: &ConsumerId, peek: bool) -> anyhow::Result<Source> {
+        if !peek {
+            return Ok(Source::Commit(store.consumer_with(
+                id,
+                StartAt::Earliest,
+                CLI_WAIT,
+            )?));
+        }
+        let start = match offsets::read_offset(&store.layout().consumer_offset(id))? {
+            Some(o) => StartAt::Offset(o),
+            None => StartAt::Earliest,
+        };
+        Ok(Source::Peek(store.observer_with(start, CLI_WAIT)?))
+    }
+
+    /// Reads the next record into `out` (waiting until `deadline` when given); false when none.
+    fn next(&mut self, deadline: Option<Instant>, out: &mut Output) -> anyhow::Result<bool> {
+        let rec = match (self, deadline) {
+            (Source::Commit(c), None) => c.try_next(),
+            (Source::Commit(c), Some(d)) => c.next_until(Some(d), None),
+            (Source::Peek(o), None) => o.try_next(),
+            (Source::Peek(o), Some(d)) => o.next_until(Some(d), None),
+        }
+        .context("cannot read the next record")?;
+        match rec {
+            Some(r) => {
+                out.push(r.offset, r.next_offset, r.payload);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        match self {
+            Source::Commit(c) => Ok(c.commit()?),
+            Source::Peek(_) => Ok(()),
+        }
+    }
 }

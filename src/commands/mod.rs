@@ -7,11 +7,15 @@ mod adjust_offset;
 mod bench;
 mod consume;
 mod dump_segment;
+mod output;
 mod produce;
+mod produce_input;
 mod prune;
 mod recover;
 pub mod resolve;
 mod stat;
+mod stat_facts;
+mod stat_holders;
 mod tail;
 
 use std::io::Write;

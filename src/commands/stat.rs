@@ -1,10 +1,195 @@
-//! `mfq stat`.
+//! `mfq stat`: a store's parameters, segments, offsets, consumers with their lag, the time of
+//! the last write, the processes holding it and the quick health check, as tables for people
+//! or as one JSON object (`--json`, see `stat_facts::StatFacts` for the fields).
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! It never scans record data beyond counting a stream consumer's lag (bounded), so it stays
+//! fast on stores with many segments.
+//!
+//! This module owns the layout of the report; it must not change the store.
 
-use crate::cli::GlobalOpts;
+use std::io::Write;
+
+use anyhow::Context;
+use comfy_table::Table;
+use mfq::queue::recovery::Severity;
+use mfq::queue::ParamsSource;
+
+use super::resolve;
+use super::stat_facts::{self, ConsumerFacts, StatFacts};
+use super::stat_holders::Holders;
+use crate::cli::{GlobalOpts, StatArgs};
+use crate::render::{self, duration, table::new_table};
+use crate::size::format_size;
 
 /// Runs `mfq stat`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::StatArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
+    let store = resolve::open_store(global, args.store_dir.as_ref())?;
+    let path = store.path();
+    let facts = stat_facts::gather(&store)
+        .with_context(|| format!("cannot read the state of {}", path.display()))?;
+    let mut text = if global.json {
+        serde_json::to_string_pretty(&facts)?
+    } else {
+        render_text(&facts)
+    };
+    text.push('\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+/// The report for people: an overview, the consumers and the health check.
+fn render_text(f: &StatFacts) -> String {
+    let terminal = render::Stream::Stdout.is_terminal();
+    let color = render::color_enabled(render::Stream::Stdout);
+    let mut parts = vec![overview(
+        f,
+        new_table(&["store", &f.path.display().to_string()], terminal, color),
+    )
+    .to_string()];
+    if !f.consumers.is_empty() {
+        let headers = ["consumer", "offset", "lag bytes", "lag messages", "held by"];
+        let mut t = new_table(&headers, terminal, color);
+        for c in &f.consumers {
+            t.add_row(consumer_row(c));
+        }
+        parts.push(t.to_string());
+    }
+    if f.issues.is_empty() {
+        parts.push("health: ok (quick check; `mfq recover --check` scans the records)".into());
+    } else {
+        let mut t = new_table(&["severity", "issue", "where"], terminal, color);
+        for i in &f.issues {
+            let at = match (&i.path, i.offset) {
+                (Some(p), _) => p.display().to_string(),
+                (None, Some(o)) => format!("offset {o}"),
+                (None, None) => String::new(),
+            };
+            t.add_row(vec![
+                severity(i.severity).to_string(),
+                i.message.clone(),
+                at,
+            ]);
+        }
+        parts.push(format!("health: {} issue(s)\n{t}", f.issues.len()));
+    }
+    parts.join("\n")
+}
+
+/// The key/value rows about the store as a whole.
+fn overview(f: &StatFacts, mut t: Table) -> Table {
+    let stride = f.record_size.map(|p| p as u64 + 1);
+    let rows: Vec<(&str, String)> = vec![
+        ("format", f.format.to_string()),
+        (
+            "record size",
+            match (f.record_size, stride) {
+                (Some(p), Some(m)) => format!("{p} bytes (+1 marker byte: stride {m})"),
+                _ => "variable (length-prefixed)".into(),
+            },
+        ),
+        ("segment size", format_size(f.segment_size)),
+        ("params source", source(f.params_source).into()),
+        ("segments", segments(f)),
+        ("earliest offset", f.earliest_offset.to_string()),
+        ("producer offset", opt(f.producer_offset)),
+        ("confirmed offset", confirmed(f)),
+        ("producer held by", held(&f.producer, "a live producer")),
+        (
+            "last write",
+            f.last_write_unix_ms.map_or("unknown".into(), |ms| {
+                duration::ago(stat_facts::to_time(ms))
+            }),
+        ),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![k.to_string(), v]);
+    }
+    t
+}
+
+fn consumer_row(c: &ConsumerFacts) -> Vec<String> {
+    let messages = match (c.lag_messages, c.lag_messages_exact) {
+        (Some(n), true) => n.to_string(),
+        (Some(n), false) => format!("≥{n}"),
+        (None, _) => "-".into(),
+    };
+    vec![
+        c.name.clone(),
+        opt(c.offset),
+        opt(c.lag_bytes),
+        messages,
+        held(&c.holders, "a live consumer"),
+    ]
+}
+
+fn segments(f: &StatFacts) -> String {
+    let s = &f.segments;
+    match (s.first, s.last) {
+        (Some(first), Some(last)) => format!(
+            "{} (first {first}, last {last}), {} on disk",
+            s.count,
+            bytes(s.bytes)
+        ),
+        _ => "none yet".into(),
+    }
+}
+
+fn confirmed(f: &StatFacts) -> String {
+    match (f.confirmed_offset, f.unflushed_bytes) {
+        (Some(c), Some(0)) => format!("{c} (everything flushed)"),
+        (Some(c), Some(u)) => format!("{c} ({} not yet flushed)", bytes(u)),
+        (Some(c), None) => c.to_string(),
+        (None, _) => "none (the .NET stream format keeps no confirmed offset)".into(),
+    }
+}
+
+fn held(h: &Holders, who: &str) -> String {
+    let pids = h
+        .pids
+        .iter()
+        .map(|p| format!("pid {p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match h.held {
+        Some(true) if pids.is_empty() => who.to_string(),
+        Some(true) => format!("{who} ({pids})"),
+        Some(false) => "nobody".into(),
+        None => "unknown".into(),
+    }
+}
+
+fn source(s: ParamsSource) -> &'static str {
+    match s {
+        ParamsSource::Metadata => "mfq.json",
+        ParamsSource::Inferred => "inferred from the files",
+        ParamsSource::Explicit => "given options",
+    }
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Repair => "repair",
+    }
+}
+
+/// A byte count, with an approximate binary unit from 1 KiB on (`1536 bytes (1.5 KiB)`).
+fn bytes(n: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    match UNITS.iter().find(|(_, u)| n >= *u) {
+        Some((name, u)) => format!("{n} bytes ({:.1} {name})", n as f64 / *u as f64),
+        None => format!("{n} bytes"),
+    }
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| v.to_string())
 }

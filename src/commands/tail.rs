@@ -1,10 +1,94 @@
-//! `mfq tail`.
+//! `mfq tail`: follows a store with an observer (it never commits), printing records in the
+//! `--output` layout as they are appended, across segment rolls.
 //!
-//! TODO(helper): implement; this file is owned by one helper.
+//! Start: the end of the data, or the last `-n` records before it, or `--from`. Records ready
+//! now are printed in batches; whenever the reader catches up, the batch is flushed at once, so
+//! a new record shows within milliseconds. While idle it sleeps on the engine's wake-up word in
+//! one-second rounds. A closed standard output is noticed at the next write and ends quietly.
+//!
+//! This module must not write any store file.
 
-use crate::cli::GlobalOpts;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mfq::queue::{positions, Observer, StartAt, Store};
+
+use super::consume::CLI_WAIT;
+use super::output::{self, Output};
+use super::resolve;
+use crate::cli::values::TailFrom;
+use crate::cli::{GlobalOpts, TailArgs};
+
+/// How long one idle wait lasts before the loop goes round again.
+const IDLE_ROUND: Duration = Duration::from_secs(1);
 
 /// Runs `mfq tail`.
-pub fn run(_global: &GlobalOpts, _args: &crate::cli::TailArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
+    let store = resolve::open_store(global, args.store_dir.as_ref())?;
+    let path = store.path();
+    let start = start_at(&store, args)
+        .with_context(|| format!("cannot find where to start in {}", path.display()))?;
+    let mut observer = store
+        .observer_with(start, CLI_WAIT)
+        .with_context(|| format!("cannot follow {}", path.display()))?;
+    follow(
+        &mut observer,
+        &mut Output::new(args.output),
+        args.exit_at_end,
+    )
+}
+
+/// Where the observer starts: `--from`, else the first of the last `-n` records, else the end.
+fn start_at(store: &Store, args: &TailArgs) -> anyhow::Result<StartAt> {
+    match args.from {
+        Some(TailFrom::Beginning) => return Ok(StartAt::Earliest),
+        Some(TailFrom::Offset(o)) => return Ok(StartAt::Offset(o)),
+        None => {}
+    }
+    if args.lines == 0 {
+        return Ok(StartAt::Latest);
+    }
+    let segs = store.segments()?;
+    let end = positions::data_end(store.params(), &segs)?;
+    let last = positions::last_records(store.params(), &segs, end, args.lines)?;
+    Ok(last
+        .first()
+        .map_or(StartAt::Offset(end), |o| StartAt::Offset(*o)))
+}
+
+/// Prints records as they come; returns at the end with `exit_at_end`, else never (but for
+/// errors, including a closed standard output).
+fn follow(observer: &mut Observer, out: &mut Output, exit_at_end: bool) -> anyhow::Result<()> {
+    let mut stdout = output::stdout_writer();
+    loop {
+        let ready = next_into(observer, None, out)?;
+        if ready && !out.is_full() {
+            continue;
+        }
+        out.write_to(&mut stdout)
+            .context("cannot write to standard output")?;
+        if ready {
+            continue;
+        }
+        if exit_at_end {
+            return Ok(());
+        }
+        while !next_into(observer, Some(Instant::now() + IDLE_ROUND), out)? {}
+    }
+}
+
+/// Reads the next record into `out`, waiting until `deadline` when given; false when none.
+fn next_into(
+    observer: &mut Observer,
+    deadline: Option<Instant>,
+    out: &mut Output,
+) -> anyhow::Result<bool> {
+    let rec = match deadline {
+        None => observer.try_next(),
+        Some(d) => observer.next_until(Some(d), None),
+    }
+    .context("cannot read the next record")?;
+    Ok(rec
+        .map(|r| out.push(r.offset, r.next_offset, r.payload))
+        .is_some())
 }

@@ -58,10 +58,12 @@ impl Reader {
         self.offset
     }
 
-    /// Moves the cursor (keeps the open segment when it still covers the offset).
+    /// Moves the cursor (keeps the open segment when it still covers the offset, or the offset
+    /// is its very end: the payload of a record that fills a stream segment exactly is read
+    /// after the cursor has moved past it).
     pub fn set_offset(&mut self, offset: u64) {
         if let Some(s) = &self.seg {
-            if offset < s.start() || offset >= s.start() + s.logical_len() {
+            if offset < s.start() || offset > s.start() + s.logical_len() {
                 self.seg = None;
             }
         }

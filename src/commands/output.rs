@@ -1,0 +1,160 @@
+//! The `--output` writer shared by `consume` and `tail`: formats records as text, raw bytes,
+//! hex dumps or JSON lines into a batch buffer, and writes a batch to standard output only
+//! when asked, so the caller knows exactly which records reached the reader.
+//!
+//! This module owns the four output layouts; it must not read stores or commit offsets.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+
+use serde::Serialize;
+
+use crate::cli::values::OutputMode;
+use crate::render;
+
+/// A batch is written once it holds this many bytes.
+pub const BATCH_BYTES: usize = 256 * 1024;
+
+/// One record as `--output json` prints it: one object per line, with exactly these fields.
+#[derive(Serialize)]
+pub struct JsonRecord {
+    /// The record's queue offset (where a consumer reading it starts).
+    pub offset: u64,
+    /// The offset of the record after it (what a commit after this record stores).
+    pub next_offset: u64,
+    /// The payload length in bytes.
+    pub size: usize,
+    /// `{"text": "..."}` when the payload is valid UTF-8, else `{"bytes": "<base64>"}`.
+    pub payload: serde_json::Value,
+}
+
+/// Formats records into a buffer and writes the buffer to standard output in batches.
+pub struct Output {
+    mode: OutputMode,
+    color: bool,
+    buf: Vec<u8>,
+    pending: u64,
+}
+
+impl Output {
+    /// A writer for `mode`; hex dumps are coloured only on a terminal without `NO_COLOR`.
+    pub fn new(mode: OutputMode) -> Output {
+        Output {
+            mode,
+            color: mode == OutputMode::Hex && render::color_enabled(render::Stream::Stdout),
+            buf: Vec::with_capacity(BATCH_BYTES + 64 * 1024),
+            pending: 0,
+        }
+    }
+
+    /// Adds one record to the batch (nothing is written yet).
+    pub fn push(&mut self, offset: u64, next_offset: u64, payload: &[u8]) {
+        self.pending += 1;
+        let out = &mut self.buf;
+        match self.mode {
+            OutputMode::Raw => out.extend_from_slice(payload),
+            OutputMode::Text => {
+                push_text(out, payload);
+                out.push(b'\n');
+            }
+            OutputMode::Hex => {
+                let _ = writeln!(out, "offset {offset} ({} bytes):", payload.len());
+                render::hex::hex_dump(out, payload, 0, self.color)
+                    .expect("writing to a Vec cannot fail");
+            }
+            OutputMode::Json => {
+                let rec = JsonRecord {
+                    offset,
+                    next_offset,
+                    size: payload.len(),
+                    payload: render::payload::json_payload(payload),
+                };
+                serde_json::to_writer(&mut *out, &rec).expect("a record always serializes");
+                out.push(b'\n');
+            }
+        }
+    }
+
+    /// Whether the batch is big enough to be written now.
+    pub fn is_full(&self) -> bool {
+        self.buf.len() >= BATCH_BYTES
+    }
+
+    /// Records added since the last write.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
+    /// Writes the batch to `out` and flushes it. On success every record pushed so far has
+    /// reached `out`; on error some of them may have.
+    pub fn write_to(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        out.flush()?;
+        self.pending = 0;
+        Ok(())
+    }
+}
+
+/// Standard output for whole batches: the file descriptor itself (a duplicate of it), so that
+/// batches bypass the standard library's line buffering, which would scan every batch for its
+/// last newline and copy the rest; the locked `io::Stdout` when it cannot be duplicated.
+pub fn stdout_writer() -> Box<dyn Write> {
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(_) => Box::new(io::stdout().lock()),
+    }
+}
+
+/// A payload as one line of text: as is when it is valid UTF-8 without control characters
+/// (tabs allowed), else fully escaped (`\n`, `\0`, `\xff`, ...) so that it stays one line.
+fn push_text(out: &mut Vec<u8>, payload: &[u8]) {
+    match std::str::from_utf8(payload) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => {
+            out.extend_from_slice(payload)
+        }
+        _ => out.extend_from_slice(render::payload::preview(payload, usize::MAX).as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(mode: OutputMode, payload: &[u8]) -> String {
+        let mut o = Output::new(mode);
+        o.push(10, 20, payload);
+        assert_eq!(o.pending(), 1);
+        let mut sink = Vec::new();
+        o.write_to(&mut sink).unwrap();
+        assert_eq!(o.pending(), 0);
+        String::from_utf8(sink).unwrap()
+    }
+
+    #[test]
+    fn text_lines_and_escapes() {
+        assert_eq!(render(OutputMode::Text, b"hello\tworld"), "hello\tworld\n");
+        assert_eq!(render(OutputMode::Text, b"a\nb\0\xff"), "a\\nb\\0\\xff\n");
+    }
+
+    #[test]
+    fn json_fields() {
+        let line = render(OutputMode::Json, b"\xff\x00");
+        let v: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(v["offset"], 10);
+        assert_eq!(v["next_offset"], 20);
+        assert_eq!(v["size"], 2);
+        assert_eq!(v["payload"]["bytes"], "/wA=");
+    }
+
+    #[test]
+    fn raw_and_hex() {
+        assert_eq!(render(OutputMode::Raw, b"abc"), "abc");
+        let hex = render(OutputMode::Hex, b"abc");
+        assert!(hex.starts_with("offset 10 (3 bytes):\n"), "{hex}");
+        assert!(hex.contains("61 62 63"), "{hex}");
+    }
+}

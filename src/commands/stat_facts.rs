@@ -1,0 +1,229 @@
+//! The facts `mfq stat` shows, gathered cheaply: the quick inspection (names, lengths and
+//! offset files, no record data), lags, the time of the last write and lock holders. The
+//! structs here are what `stat --json` prints; their field names are stable.
+//!
+//! Lag in messages: fixed stores divide the lag in bytes by the stride; stream stores count
+//! the records from the consumer offset to the end, reading at most `SCAN_BUDGET` bytes per
+//! consumer. Past the budget the count is a lower bound (`lag_messages_exact: false`).
+//!
+//! This module only reads; it must not print.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mfq::queue::scan::{self, Status};
+use mfq::queue::{positions, Format, Issue, Params, ParamsSource, SegmentFile, Store};
+use serde::Serialize;
+
+use super::stat_holders::{Holders, LockTable};
+
+/// Most record bytes read per consumer to count a stream store's lag in messages.
+pub const SCAN_BUDGET: u64 = 64 << 20;
+/// Most segment files opened per consumer to count a stream store's lag in messages.
+pub const SCAN_SEGMENTS: u32 = 256;
+
+/// Everything `mfq stat` reports. `stat --json` prints this object.
+#[derive(Debug, Serialize)]
+pub struct StatFacts {
+    /// The store folder as given.
+    pub path: PathBuf,
+    /// `"fixed"` or `"stream"`.
+    pub format: Format,
+    /// The payload size of every record (fixed); null for stream stores.
+    pub record_size: Option<u32>,
+    /// The SegmentSize in bytes.
+    pub segment_size: u64,
+    /// Where the parameters came from: `"metadata"` (mfq.json), `"inferred"` or `"explicit"`.
+    pub params_source: ParamsSource,
+    /// The segment files.
+    pub segments: SegmentFacts,
+    /// The offset of the oldest record still stored (the first segment's start).
+    pub earliest_offset: u64,
+    /// `offset/producer.offset`; null when missing or unreadable.
+    pub producer_offset: Option<u64>,
+    /// `offset/producer.confirmed.offset` (synced to disk); null when missing (the .NET
+    /// stream library keeps none) or unreadable.
+    pub confirmed_offset: Option<u64>,
+    /// `producer_offset - confirmed_offset`: written but not yet known to be on disk; null
+    /// when either is unknown.
+    pub unflushed_bytes: Option<u64>,
+    /// The offset lags are measured to: the producer offset, or the end of the valid data when
+    /// there is no producer offset.
+    pub end_offset: u64,
+    /// Who holds `producer.offset` (a live producer).
+    pub producer: Holders,
+    /// Every consumer with an offset file.
+    pub consumers: Vec<ConsumerFacts>,
+    /// Time of the last write (the newest modification time of the last segment and
+    /// `producer.offset`), in milliseconds since the Unix epoch; null when unknown.
+    pub last_write_unix_ms: Option<u64>,
+    /// Problems the quick inspection found (`kind`, `severity`, `message`, `path`, `offset`);
+    /// empty when the store looks sound. `mfq recover --check` scans the records too.
+    pub issues: Vec<Issue>,
+}
+
+/// The segment files of a store.
+#[derive(Debug, Serialize)]
+pub struct SegmentFacts {
+    /// How many segment files there are.
+    pub count: usize,
+    /// The start offset of the first one; null without segments.
+    pub first: Option<u64>,
+    /// The start offset of the last one; null without segments.
+    pub last: Option<u64>,
+    /// The sum of their file lengths in bytes.
+    pub bytes: u64,
+}
+
+/// One consumer.
+#[derive(Debug, Serialize)]
+pub struct ConsumerFacts {
+    /// `consumer` for the default consumer (`offset/consumer.offset`), else its name.
+    pub name: String,
+    /// The committed offset; null when the file is unreadable.
+    pub offset: Option<u64>,
+    /// `end_offset - offset` (0 when the consumer is ahead); null when the offset is unknown.
+    pub lag_bytes: Option<u64>,
+    /// Records between the offset and `end_offset`; null when the offset is unknown.
+    pub lag_messages: Option<u64>,
+    /// False when `lag_messages` is only a lower bound (the count stopped at the scan budget
+    /// or at damaged data).
+    pub lag_messages_exact: bool,
+    /// Who holds the consumer's offset file (a live consumer).
+    pub holders: Holders,
+}
+
+/// Gathers the facts of an opened store.
+pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
+    let report = store.inspect_quick()?;
+    let params = store.params();
+    let segs = &report.segments;
+    let end_offset = match report.producer_offset {
+        Some(p) => p,
+        None => positions::data_end(params, segs)?,
+    };
+    let locks = LockTable::read();
+    let layout = store.layout();
+    let consumers = report
+        .consumers
+        .iter()
+        .map(|c| {
+            let (lag_messages, lag_messages_exact) = match c.offset {
+                Some(k) => lag_messages(params, segs, k, end_offset),
+                None => (None, false),
+            };
+            ConsumerFacts {
+                name: c.name.clone(),
+                offset: c.offset,
+                lag_bytes: c.offset.map(|k| end_offset.saturating_sub(k)),
+                lag_messages,
+                lag_messages_exact,
+                holders: locks.holders(&layout.consumer_offset(&c.id)),
+            }
+        })
+        .collect();
+    let mut touched: Vec<PathBuf> = segs.last().map(|s| s.path.clone()).into_iter().collect();
+    touched.push(layout.producer_offset());
+    Ok(StatFacts {
+        path: report.path.clone(),
+        format: report.format,
+        record_size: report.record_size,
+        segment_size: report.segment_size,
+        params_source: report.params_source,
+        segments: SegmentFacts {
+            count: segs.len(),
+            first: segs.first().map(|s| s.start),
+            last: segs.last().map(|s| s.start),
+            bytes: segs.iter().map(|s| s.len).sum(),
+        },
+        earliest_offset: report.earliest,
+        producer_offset: report.producer_offset,
+        confirmed_offset: report.confirmed_offset,
+        unflushed_bytes: report
+            .producer_offset
+            .zip(report.confirmed_offset)
+            .map(|(p, c)| p.saturating_sub(c)),
+        end_offset,
+        producer: locks.holders(&layout.producer_offset()),
+        consumers,
+        last_write_unix_ms: last_write(&touched),
+        issues: report.issues,
+    })
+}
+
+/// The lag in messages of a consumer at `from`, and whether the count is exact.
+fn lag_messages(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (Option<u64>, bool) {
+    if from >= end {
+        return (Some(0), true);
+    }
+    match params.stride() {
+        Some(m) => (Some((end - from) / m), true),
+        None => {
+            let (count, exact) = count_stream(params, segs, from, end);
+            (Some(count), exact)
+        }
+    }
+}
+
+/// Counts the stream records in `[from, end)` within the scan bounds; false when the count
+/// stopped early.
+fn count_stream(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (u64, bool) {
+    let mut offset = from;
+    let mut count = 0;
+    let mut budget = SCAN_BUDGET;
+    let mut files = SCAN_SEGMENTS;
+    while offset < end {
+        let Some(seg) = positions::segment_for(segs, offset) else {
+            return (count, false);
+        };
+        let pos = offset - seg.start;
+        let want = (end - offset).min(seg.len.saturating_sub(pos));
+        if want == 0 || budget == 0 || files == 0 {
+            return (count, false);
+        }
+        let len = want.min(budget);
+        budget -= len;
+        files -= 1;
+        let Some(bytes) = read_at(&seg.path, pos, len) else {
+            return (count, false);
+        };
+        let before = offset;
+        scan::visit(params, offset, &bytes, |e| {
+            if e.status != Status::Ok || e.offset + e.size > end {
+                return false;
+            }
+            count += 1;
+            offset = e.offset + e.size;
+            true
+        });
+        if offset == before {
+            return (count, false);
+        }
+    }
+    (count, true)
+}
+
+/// `len` bytes of a file from `pos` (None when it cannot be read).
+fn read_at(path: &std::path::Path, pos: u64, len: u64) -> Option<Vec<u8>> {
+    let file = File::open(path).ok()?;
+    let mut buf = vec![0u8; usize::try_from(len).ok()?];
+    file.read_exact_at(&mut buf, pos).ok()?;
+    Some(buf)
+}
+
+/// The newest modification time of `paths`, in milliseconds since the epoch.
+fn last_write(paths: &[PathBuf]) -> Option<u64> {
+    paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+}
+
+/// A `last_write_unix_ms` value as a time.
+pub fn to_time(ms: u64) -> SystemTime {
+    UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}

@@ -1,0 +1,358 @@
+//! `mfq produce` and `mfq consume` through the built binary: round trips, input modes,
+//! rejected messages, consumers, output modes, exit statuses and store resolution.
+//!
+//! This test owns the produce/consume command behaviour; store resolution and parameter
+//! errors are in `cli_io_store.rs`, tail and stat in `cli_io_follow.rs`.
+
+mod cli_io_common;
+
+use cli_io_common::*;
+
+#[test]
+fn fixed_round_trip_with_pad() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let create = [
+        "produce",
+        arg(&s),
+        "--format",
+        "fixed",
+        "--record-size",
+        "8",
+    ];
+    let out = run(&[&create[..], &["--pad", "-m", "ab", "-m", "abcdefgh"]].concat());
+    ok(&out);
+    assert!(text(&out.stderr).contains("produced 2 messages (16 bytes); producer offset 18"));
+    let meta = std::fs::read_to_string(s.join("mfq.json")).unwrap();
+    assert!(meta.contains("67108864"), "default segment size: {meta}");
+    let raw = ok(&run(&["consume", arg(&s), "-n", "all", "--output", "raw"]));
+    assert_eq!(raw, b"ab\0\0\0\0\0\0abcdefgh");
+
+    let pad = ["produce", arg(&s), "--pad", "--pad-byte", "32", "-m", "x"];
+    ok(&run(&pad));
+    assert_eq!(ok(&run(&["consume", arg(&s)])), b"x       \n");
+
+    let out = run(&["produce", arg(&s), "-m", "abc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("message 1:") && err.contains("exactly 8 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stream_lines_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--segment-size",
+        "4KiB",
+    ];
+    ok(&run_in(&args, b"one\ntwo\r\nthree"));
+    let out = ok(&run(&["consume", arg(&s), "-n", "all"]));
+    assert_eq!(text(&out), "one\ntwo\\r\nthree\n");
+    let json = ok(&run(&[
+        "consume",
+        arg(&s),
+        "--consumer",
+        "j",
+        "-n",
+        "2",
+        "--output",
+        "json",
+    ]));
+    let second: serde_json::Value =
+        serde_json::from_str(text(&json).lines().nth(1).unwrap()).unwrap();
+    assert_eq!(second["payload"]["text"], "two\r");
+}
+
+#[test]
+fn raw_input_cuts_fixed_records_and_refuses_a_partial_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let create = [
+        "produce",
+        arg(&s),
+        "--format",
+        "fixed",
+        "--record-size",
+        "4",
+        "--input",
+        "raw",
+    ];
+    let out = run_in(&create, b"abcdefgh\nxy");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a multiple of the record size 4"), "{err}");
+    assert_eq!(
+        run(&["consume", arg(&s)]).status.code(),
+        Some(3),
+        "nothing written"
+    );
+
+    let file = dir.path().join("in.bin");
+    std::fs::write(&file, b"abcdefghijk").unwrap();
+    let out = run(&["produce", arg(&s), "--input", "raw", "--file", arg(&file)]);
+    assert_eq!(out.status.code(), Some(1), "a file is checked too");
+
+    ok(&run_in(&create, b"abcd\n\0\xffz"));
+    let out = ok(&run(&["consume", arg(&s), "-n", "all", "--output", "raw"]));
+    assert_eq!(out, b"abcd\n\0\xffz");
+}
+
+#[test]
+fn raw_input_is_one_message_in_a_stream_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let file = dir.path().join("blob");
+    std::fs::write(&file, b"line 1\nline 2\n\0").unwrap();
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--input",
+        "raw",
+        "--file",
+    ];
+    ok(&run(&[&args[..], &[arg(&file)]].concat()));
+    let out = ok(&run(&["consume", arg(&s), "-n", "all", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["size"], 15);
+    assert_eq!(v["payload"]["text"], "line 1\nline 2\n\0");
+}
+
+#[test]
+fn length_prefixed_input_and_a_truncated_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let frame = |b: &[u8]| [&(b.len() as u32).to_le_bytes()[..], b].concat();
+    let mut input = [frame(b"\xff\x00\x01"), frame(b"two\nlines")].concat();
+    input.extend_from_slice(&frame(b"cut")[..5]);
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--input",
+        "length-prefixed",
+    ];
+    let out = run_in(&args, &input);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("message 3: the input ends after 1 of its 3 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("produced 2 messages"), "{err}");
+
+    let out = ok(&run(&["consume", arg(&s), "-n", "all", "--output", "json"]));
+    let lines: Vec<serde_json::Value> = text(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["offset"], 0);
+    assert_eq!(lines[0]["next_offset"], 8);
+    assert_eq!(lines[0]["size"], 3);
+    assert_eq!(lines[0]["payload"]["bytes"], "/wAB");
+    assert_eq!(lines[1]["payload"]["text"], "two\nlines");
+}
+
+#[test]
+fn a_rejected_message_stops_the_run_and_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--segment-size",
+        "64",
+    ];
+    let out = run_in(&args, b"a\nb\n\nc\n");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("message 3: message is empty"), "{err}");
+    let confirmed = std::fs::read(s.join("offset/producer.confirmed.offset")).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(confirmed.try_into().unwrap()),
+        12,
+        "flushed"
+    );
+    assert_eq!(ok(&run(&["consume", arg(&s), "-n", "all"])), b"a\nb\n");
+
+    let big = "x".repeat(100);
+    let out = run(&["produce", arg(&s), "-m", "ok", "-m", &big]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("message 2: message of 100 bytes does not fit"),
+        "{err}"
+    );
+    assert!(err.contains("produced 1 message "), "{err}");
+}
+
+#[test]
+fn peek_named_consumers_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &["m1", "m2", "m3"]);
+    assert_eq!(
+        ok(&run(&["consume", arg(&s), "--peek", "-n", "all"])),
+        b"m1\nm2\nm3\n"
+    );
+    assert_eq!(
+        consumer_offset(&s, "consumer.offset"),
+        None,
+        "peek creates nothing"
+    );
+    assert_eq!(ok(&run(&["consume", arg(&s)])), b"m1\n");
+    assert_eq!(consumer_offset(&s, "consumer.offset"), Some(7));
+    assert_eq!(
+        ok(&run(&["consume", arg(&s), "--peek", "-n", "5"])),
+        b"m2\nm3\n"
+    );
+    assert_eq!(
+        consumer_offset(&s, "consumer.offset"),
+        Some(7),
+        "peek commits nothing"
+    );
+
+    let named = ["consume", arg(&s), "--consumer", "reports", "-n", "all"];
+    assert_eq!(
+        ok(&run(&named)),
+        b"m1\nm2\nm3\n",
+        "a new name starts at the earliest"
+    );
+    assert_eq!(consumer_offset(&s, "consumer.reports.offset"), Some(21));
+    assert_eq!(ok(&run(&["consume", arg(&s), "-n", "2"])), b"m2\nm3\n");
+    assert_eq!(run(&named).status.code(), Some(3));
+    assert_eq!(ok(&run(&["consume", arg(&s), "-n", "0"])), b"");
+}
+
+#[test]
+fn hex_output_has_offset_headers_and_no_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &["hi", "there"]);
+    let out = text(&ok(&run(&[
+        "consume",
+        arg(&s),
+        "-n",
+        "2",
+        "--output",
+        "hex",
+    ])));
+    assert!(out.starts_with("offset 0 (2 bytes):\n"), "{out}");
+    assert!(out.contains("offset 7 (5 bytes):"), "{out}");
+    assert!(out.contains("74 68 65 72 65"), "{out}");
+    assert!(!out.contains('\x1b'), "{out}");
+}
+
+#[test]
+fn nothing_available_exits_3_quietly_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &[]);
+    let out = run(&["consume", arg(&s)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("no message available"));
+    let out = run(&["consume", arg(&s), "--wait", "50ms", "-n", "all"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("within 50ms"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn wait_receives_a_message_produced_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &[]);
+    let mut child = mfq()
+        .args(["consume", arg(&s), "--wait", "25s", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    ok(&run(&["produce", arg(&s), "-m", "late"]));
+    let status = wait_bounded(&mut child);
+    assert!(status.success());
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(out.contains(r#""text":"late""#), "{out}");
+    assert_eq!(consumer_offset(&s, "consumer.offset"), Some(9));
+}
+
+#[test]
+fn a_record_that_fills_a_stream_segment_exactly_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    // 64-byte segments: three 16-byte payloads take 3 * 21 = 63 bytes, so the fourth rolls;
+    // 17 + 5 = 22 and 20 + 22 + 22 = 64 fill the next segment to its last byte.
+    let msgs = [
+        "aaaaaaaaaaaaaaaa",
+        "bbbbbbbbbbbbbbbb",
+        "cccccccccccccccc",
+        "ddddddddddddddd",
+    ];
+    stream_store(&s, "64", &msgs);
+    ok(&run(&[
+        "produce",
+        arg(&s),
+        "-m",
+        "eeeeeeeeeeeeeeeee",
+        "-m",
+        "fffffffffffffffff",
+    ]));
+    let out = text(&ok(&run(&["consume", arg(&s), "-n", "all"])));
+    let want = [&msgs[..], &["eeeeeeeeeeeeeeeee", "fffffffffffffffff"]].concat();
+    assert_eq!(out.lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn consume_into_a_closed_pipe_commits_only_whole_written_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "fixed",
+        "--record-size",
+        "100",
+        "--input",
+        "raw",
+    ];
+    ok(&run_in(&args, &vec![b'y'; 100 * 10_000]));
+    let mut child = mfq()
+        .args(["consume", arg(&s), "-n", "all", "--output", "raw"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    assert_eq!(
+        wait_bounded(&mut child).code(),
+        Some(0),
+        "a closed pipe ends quietly"
+    );
+    let committed = consumer_offset(&s, "consumer.offset").unwrap();
+    assert_eq!(committed % 101, 0, "on a record boundary");
+    assert!(
+        committed < 101 * 10_000,
+        "the failed batch is not committed"
+    );
+}
