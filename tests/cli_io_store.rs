@@ -146,3 +146,26 @@ fn a_second_producer_is_refused_with_status_5() {
     let err = text(&second.stderr);
     assert!(err.contains("held by another process"), "{err}");
 }
+
+#[test]
+fn producing_into_an_empty_store_shell_records_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("shell");
+    std::fs::create_dir_all(store.join("commitlog")).unwrap();
+    ok(&run_in(
+        &[
+            "produce",
+            arg(&store),
+            "--format",
+            "fixed",
+            "--record-size",
+            "4",
+        ],
+        b"",
+    ));
+    assert!(store.join("mfq.json").is_file());
+    // The next command finds the parameters without being told them.
+    ok(&run_in(&["produce", arg(&store), "--pad"], b"ab\n"));
+    let out = ok(&run(&["consume", arg(&store), "--output", "raw"]));
+    assert_eq!(out, b"ab\0\0");
+}

@@ -74,6 +74,14 @@ pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
 /// Opens the store, or creates it when the folder holds none and the parameters are given.
 fn open_or_create(path: &Path, req: &ParamsRequest) -> anyhow::Result<Store> {
     match Store::open(path, req) {
+        // A store shell without segments or metadata: record the parameters it was given.
+        Ok(store)
+            if store.params_source() != queue::ParamsSource::Metadata
+                && store.segments()?.is_empty() =>
+        {
+            Store::create(path, *store.params())
+                .with_context(|| format!("cannot record the parameters of {}", path.display()))
+        }
         Ok(store) => Ok(store),
         Err(queue::Error::NotAStore { reason, .. }) if !path.exists() || path.is_dir() => {
             let params = req.to_params().with_context(|| {

@@ -159,7 +159,8 @@ impl Consumer {
         std::fs::create_dir_all(store.layout().offset_dir())
             .map_err(|e| Error::io("create", store.layout().offset_dir(), e))?;
         let holder = "another consumer with this name (mfq or .NET)";
-        let file = OffsetFile::open_owned(&path, initial, holder)?;
+        let hint = "stop it first, or read under another name with --consumer NAME";
+        let file = OffsetFile::open_owned(&path, initial, holder, hint)?;
         let offset = file.get();
         store.check_readable_offset(offset)?;
         Ok(Consumer {

@@ -114,7 +114,17 @@ impl Store {
                 record_size: params.record_size(),
                 segment_size: Some(params.segment_size()),
             };
-            return Store::open(path, &req);
+            let store = Store::open(path, &req)?;
+            // An empty shell (folders, no segment yet, no metadata) gets its parameters
+            // recorded, or the next command could not infer them.
+            if store.source != ParamsSource::Metadata && store.segments()?.is_empty() {
+                params::write_meta(&layout.meta(), &params)?;
+                return Ok(Store {
+                    source: ParamsSource::Metadata,
+                    ..store
+                });
+            }
+            return Ok(store);
         }
         for dir in [
             layout.root().to_path_buf(),

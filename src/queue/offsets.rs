@@ -100,8 +100,14 @@ pub struct OffsetFile {
 
 impl OffsetFile {
     /// Opens (creating with `initial` if missing) and takes an exclusive lock; `holder` names
-    /// who probably holds it if the lock is taken.
-    pub fn open_owned(path: &Path, initial: u64, holder: &'static str) -> Result<OffsetFile> {
+    /// who probably holds it if the lock is taken, and `hint` what to do about it. A lock held
+    /// only for a moment (another command's `is_held` probe) is retried for about 20 ms.
+    pub fn open_owned(
+        path: &Path,
+        initial: u64,
+        holder: &'static str,
+        hint: &'static str,
+    ) -> Result<OffsetFile> {
         if !path.exists() {
             write_offset_durable(path, initial)?;
         }
@@ -110,12 +116,17 @@ impl OffsetFile {
             .write(true)
             .open(path)
             .ctx("open offset file", path)?;
-        if !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
-            return Err(Error::Locked {
-                path: path.to_path_buf(),
-                holder,
-                hint: "stop it first, or use another consumer name",
-            });
+        let mut tries = 0;
+        while !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
+            tries += 1;
+            if tries > 20 {
+                return Err(Error::Locked {
+                    path: path.to_path_buf(),
+                    holder,
+                    hint,
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
         let len = file.metadata().ctx("stat", path)?.len();
         if len != OFFSET_FILE_LEN {
@@ -186,15 +197,15 @@ mod tests {
     fn owned_file_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("producer.offset");
-        let a = OffsetFile::open_owned(&p, 0, "a producer").unwrap();
+        let a = OffsetFile::open_owned(&p, 0, "a producer", "stop it").unwrap();
         a.set(85);
         assert_eq!(read_offset(&p).unwrap(), Some(85));
         assert!(matches!(
-            OffsetFile::open_owned(&p, 0, "a producer"),
+            OffsetFile::open_owned(&p, 0, "a producer", "stop it"),
             Err(Error::Locked { .. })
         ));
         a.sync().unwrap();
         drop(a);
-        assert!(OffsetFile::open_owned(&p, 0, "a producer").is_ok());
+        assert!(OffsetFile::open_owned(&p, 0, "a producer", "stop it").is_ok());
     }
 }

@@ -83,8 +83,9 @@ impl Producer {
         std::fs::create_dir_all(layout.commitlog())
             .map_err(|e| Error::io("create", layout.commitlog(), e))?;
         let holder = "another producer (mfq or .NET)";
-        let producer_file = OffsetFile::open_owned(&layout.producer_offset(), 0, holder)?;
-        let confirmed_file = OffsetFile::open_owned(&layout.confirmed_offset(), 0, holder)?;
+        let hint = "a store has one producer at a time: stop the other one first";
+        let producer_file = OffsetFile::open_owned(&layout.producer_offset(), 0, holder, hint)?;
+        let confirmed_file = OffsetFile::open_owned(&layout.confirmed_offset(), 0, holder, hint)?;
         let repair =
             recovery::repair_for_producer(&layout, &params, &producer_file, &confirmed_file)?;
         let offset = producer_file.get();
