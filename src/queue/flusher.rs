@@ -1,6 +1,5 @@
-//! The producer's helper thread: it syncs written ranges and advances
-//! `producer.confirmed.offset`, and faults pages in ahead of the writer, so the producer never
-//! waits on msync or on first-touch page faults.
+//! The producer's flusher thread: it syncs written ranges and advances
+//! `producer.confirmed.offset`, so the producer never waits on msync.
 //!
 //! Protocol: the producer publishes `written` (release) after each append and registers each
 //! new segment; at its policy points it raises `target`. The helper syncs
@@ -35,7 +34,6 @@ struct State {
     confirmed: u64,
     segments: VecDeque<Arc<Segment>>,
     new_segment: bool,
-    prefault: Option<(Arc<Segment>, usize, usize)>,
     error: Option<String>,
     stop: bool,
 }
@@ -93,7 +91,6 @@ impl Flusher {
                 confirmed,
                 segments: VecDeque::new(),
                 new_segment: false,
-                prefault: None,
                 error: None,
                 stop: false,
             }),
@@ -134,16 +131,6 @@ impl Flusher {
         let mut st = self.shared.state.lock().expect("flusher lock");
         st.segments.push_back(seg);
         st.new_segment |= is_new;
-    }
-
-    /// Asks the helper to fault in `[from, to)` of `seg`.
-    pub fn prefault(&self, seg: Arc<Segment>, from: usize, to: usize) {
-        if self.thread.is_none() {
-            return;
-        }
-        let mut st = self.shared.state.lock().expect("flusher lock");
-        st.prefault = Some((seg, from, to));
-        self.shared.cond.notify_one();
     }
 
     /// Requests that everything below `offset` be confirmed; returns at once in background
@@ -219,12 +206,6 @@ fn prune_segments(segs: &mut VecDeque<Arc<Segment>>, confirmed: u64) {
 fn run(sh: Arc<Shared>, syncer: Syncer, interval: Option<Duration>) {
     let mut st = sh.state.lock().expect("flusher lock");
     loop {
-        if let Some((seg, from, to)) = st.prefault.take() {
-            drop(st);
-            seg.map().populate_write(from, to - from);
-            st = sh.state.lock().expect("flusher lock");
-            continue;
-        }
         let mut target = st.target;
         if st.stop {
             break;

@@ -31,6 +31,7 @@ pub mod limits;
 pub mod offsets;
 mod params;
 pub mod positions;
+mod prefault;
 mod producer;
 pub mod prune;
 mod reader;

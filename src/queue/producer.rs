@@ -21,6 +21,7 @@ use super::flusher::Flusher;
 use super::layout::Layout;
 use super::offsets::OffsetFile;
 use super::params::{Format, Params};
+use super::prefault::Prefaulter;
 use super::recovery::{self, Repair};
 use super::segment::Segment;
 use super::wake::Wake;
@@ -63,6 +64,7 @@ pub struct Producer {
     seg_end: u64,
     producer_file: OffsetFile,
     flusher: Flusher,
+    prefaulter: Option<Prefaulter>,
     flush_every: u64,
     since_flush: u64,
     prefault_at: usize,
@@ -106,6 +108,7 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
+            prefaulter: opts.background.then(Prefaulter::start),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             prefault_at: 0,
@@ -177,10 +180,9 @@ impl Producer {
 
     #[cold]
     fn prefault_ahead(&mut self, pos: usize) {
-        if let Some(seg) = &self.seg {
-            self.prefault_at = pos + PREFAULT_WINDOW / 2;
-            self.flusher
-                .prefault(seg.clone(), pos, pos + PREFAULT_WINDOW);
+        self.prefault_at = pos + PREFAULT_WINDOW / 2;
+        if let (Some(seg), Some(pf)) = (&self.seg, &self.prefaulter) {
+            pf.request(seg.clone(), pos, pos + PREFAULT_WINDOW);
         }
     }
 
