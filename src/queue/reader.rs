@@ -53,10 +53,12 @@ impl Reader {
         self.offset
     }
 
-    /// Moves the cursor (keeps the open segment when it still covers the offset).
+    /// Moves the cursor (keeps the open segment when it still covers the offset, or the
+    /// offset is its exact end: the record just taken, which ends the segment, is still read
+    /// from this mapping by `payload`).
     pub fn set_offset(&mut self, offset: u64) {
         if let Some(s) = &self.seg {
-            if offset < s.start() || offset >= s.start() + s.logical_len() {
+            if offset < s.start() || offset > s.start() + s.logical_len() {
                 self.seg = None;
             }
         }
