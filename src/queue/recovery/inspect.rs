@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity, TailRegion};
+use super::{hole, ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity, TailRegion};
 use crate::queue::error::Result;
 use crate::queue::layout::{Layout, SegmentFile};
 use crate::queue::offsets;
@@ -194,6 +194,10 @@ fn walk_fixed(
     loop {
         let start = params.fixed_segment_start(offset);
         let Some(seg) = segs.iter().find(|s| s.start == start) else {
+            if let Some(k) = hole::resume_point(r, params, segs, offset)? {
+                offset = k;
+                continue;
+            }
             return Ok((offset, None));
         };
         let bytes = segment_bytes(params, seg)?;
@@ -211,6 +215,10 @@ fn walk_fixed(
             None => offset = start + span,
             Some(bad) => {
                 let end = bad.offset;
+                if let Some(k) = hole::resume_point(r, params, segs, end)? {
+                    offset = k;
+                    continue;
+                }
                 tail_fixed(r, layout, params, seg, &bytes, &entries, end);
                 return Ok((end, Some(start)));
             }
@@ -280,15 +288,18 @@ fn walk_stream(
     let Some(mut seg) = positions::segment_for(segs, from).cloned() else {
         return Ok((from, None));
     };
+    // Where the walk starts in `seg`: 0, or the far side of a repaired gap (hole.rs).
+    let mut pos0 = 0usize;
     loop {
         let bytes = segment_bytes(params, &seg)?;
-        let entries = scan::walk(params, seg.start, &bytes);
+        let base = std::mem::take(&mut pos0).min(bytes.len());
+        let entries = scan::walk(params, seg.start + base as u64, &bytes[base..]);
         let last = entries.last().copied();
         let end = entries
             .iter()
             .find(|e| e.status != Status::Ok)
             .map_or(seg.start + bytes.len() as u64, |e| e.offset);
-        note_stream_boundaries(r, &entries, &seg, end);
+        note_stream_boundaries(r, &entries, seg.start + base as u64, end);
         let next = segs.iter().find(|s| s.start == end && s.start > seg.start);
         if let (Some(Status::SegmentEnd | Status::Unwritten), Some(n)) =
             (last.map(|e| e.status), next)
@@ -296,8 +307,18 @@ fn walk_stream(
             seg = n.clone();
             continue;
         }
+        if let Some(k) = hole::resume_point(r, params, segs, end)? {
+            match positions::segment_for(segs, k) {
+                Some(s) if k < s.start + s.len.max(params.file_len()) => {
+                    pos0 = (k - s.start) as usize;
+                    seg = s.clone();
+                    continue;
+                }
+                _ => return Ok((k, None)),
+            }
+        }
         if let Some(e) = last.filter(|e| e.status != Status::Ok) {
-            let pos = e.position as usize;
+            let pos = base + e.position as usize;
             let rest = &bytes[pos..];
             let clean = match e.status {
                 Status::SegmentEnd => crate::queue::codec::is_zero(&rest[1.min(rest.len())..]),
@@ -337,10 +358,11 @@ fn note_boundaries(r: &mut Report, params: &Params, from: u64, to: u64) {
     }
 }
 
-/// Stream: the boundary at or below each consumer offset inside this segment's records.
-fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], seg: &SegmentFile, end: u64) {
+/// Stream: the boundary at or below each consumer offset inside the records walked from
+/// `from` (a segment start, or the far side of a repaired gap).
+fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], from: u64, end: u64) {
     for c in r.consumers.iter_mut() {
-        let Some(k) = c.offset.filter(|k| *k >= seg.start && *k <= end) else {
+        let Some(k) = c.offset.filter(|k| *k >= from && *k <= end) else {
             continue;
         };
         let below = entries
@@ -354,7 +376,7 @@ fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], seg: &Segment
                 }
             })
             .max()
-            .unwrap_or(seg.start);
+            .unwrap_or(from);
         c.boundary = Some(below);
     }
 }

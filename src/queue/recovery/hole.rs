@@ -1,0 +1,49 @@
+//! Gaps that a repair leaves on purpose. Policy 2 sets the producer offset to
+//! max(data end, every consumer offset): when a consumer is past the data end (its offset
+//! survived a power loss that the records did not), the producer resumes at that consumer's
+//! offset and the bytes between the data end and it stay zero. A later scan must step over
+//! that gap instead of reading it as the end of the data, or it would clear every record
+//! appended since (and report the producer and the consumer as ahead of the data).
+//!
+//! A gap is recognised only in its exact repaired shape: it starts where the valid records
+//! end, ends at the highest consumer offset, and every byte of it is zero (or in no file).
+//!
+//! This module only reads.
+
+use super::Report;
+use crate::queue::codec;
+use crate::queue::error::Result;
+use crate::queue::layout::SegmentFile;
+use crate::queue::params::{Format, Params};
+use crate::queue::positions::segment_bytes;
+
+/// Where the scan resumes when the valid data ends at `end` in front of a repaired gap.
+pub(super) fn resume_point(
+    r: &Report,
+    params: &Params,
+    segs: &[SegmentFile],
+    end: u64,
+) -> Result<Option<u64>> {
+    let Some(k) = r.max_consumer().filter(|k| *k > end) else {
+        return Ok(None);
+    };
+    if params.stride().is_some_and(|m| k % m != 0) {
+        return Ok(None);
+    }
+    for s in segs.iter().filter(|s| s.start < k) {
+        let extent = match params.format() {
+            Format::Fixed => params.span(),
+            Format::Stream => s.len.max(params.file_len()),
+        };
+        if s.start + extent <= end {
+            continue;
+        }
+        let bytes = segment_bytes(params, s)?;
+        let a = (end.saturating_sub(s.start) as usize).min(bytes.len());
+        let b = ((k - s.start) as usize).min(bytes.len());
+        if a < b && !codec::is_zero(&bytes[a..b]) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(k))
+}
