@@ -97,7 +97,8 @@ pub fn check_boundary(params: &Params, segs: &[SegmentFile], offset: u64) -> Res
     })
 }
 
-/// Stream: true when the records stop at `stop` < `offset`, every byte between is zero and a
+/// Stream: true when the records stop at `stop` < `offset`, every byte between is zero (but a
+/// 0xEE where they stop) and a
 /// complete record starts at `offset`: the far side of a gap that a repair leaves when it moves
 /// the producer up to a consumer's offset (see `recovery/hole.rs`).
 fn past_repaired_gap(
@@ -110,8 +111,12 @@ fn past_repaired_gap(
     let Some(stop) = stop.filter(|s| *s < offset) else {
         return false;
     };
-    let (a, b) = ((stop - seg.start) as usize, (offset - seg.start) as usize);
-    b <= bytes.len()
+    let (mut a, b) = ((stop - seg.start) as usize, (offset - seg.start) as usize);
+    if bytes.get(a) == Some(&codec::SEGMENT_END) {
+        a += 1; // the records stopped at a segment-end marker
+    }
+    a <= b
+        && b <= bytes.len()
         && codec::is_zero(&bytes[a..b])
         && matches!(
             codec::classify_stream(&bytes[b..], params.max_payload()),

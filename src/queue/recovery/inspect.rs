@@ -131,7 +131,7 @@ fn check_files(r: &mut Report, params: &Params) {
 
 /// Where a scan must start: the lowest consumer or confirmed offset (Full), or the segment of
 /// min(confirmed, producer) (Tail); never before the earliest segment.
-fn scan_start(r: &Report, params: &Params, depth: Depth) -> u64 {
+fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
     let p = r.producer_offset.unwrap_or(0);
     let c = r.confirmed_offset.unwrap_or(p);
     let mut from = c.min(p);
@@ -143,24 +143,43 @@ fn scan_start(r: &Report, params: &Params, depth: Depth) -> u64 {
             .fold(from, u64::min);
     }
     let from = from.max(r.earliest);
-    match params.stride() {
-        Some(m) => from / m * m,
-        None => positions::segment_for(&r.segments, from).map_or(r.earliest, |s| s.start),
+    if let Some(m) = params.stride() {
+        return Ok(from / m * m);
     }
+    let Some(i) = r.segments.iter().rposition(|s| s.start <= from) else {
+        return Ok(r.earliest);
+    };
+    // A stale stream file may start inside the records of the segment before it (readers pick
+    // the greatest start, so it shadows them): when that segment's valid records reach `from`,
+    // the chain runs through it, and the walk starts there so the stale file shows as an orphan.
+    if let Some(prev) = i.checked_sub(1).map(|j| &r.segments[j]) {
+        let bytes = segment_bytes(params, prev)?;
+        let prev_end = scan::valid_end(params, prev.start, &bytes);
+        if prev_end > r.segments[i].start && prev_end >= from {
+            return Ok(prev.start);
+        }
+    }
+    Ok(r.segments[i].start)
 }
 
 fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) -> Result<()> {
-    let from = scan_start(r, params, depth);
+    let from = scan_start(r, params, depth)?;
     r.scanned_from = Some(from);
     let segs = r.segments.clone();
+    // Stream segments the walk followed: any other segment that starts after the first of
+    // them lies inside the records of another (a stale file a reader would pick instead of
+    // the chain, by greatest start) or past the end, and is an orphan.
+    let mut chain = Vec::new();
     let (end, end_seg) = match params.format() {
         Format::Fixed => walk_fixed(r, layout, params, &segs, from)?,
-        Format::Stream => walk_stream(r, params, &segs, from)?,
+        Format::Stream => walk_stream(r, params, &segs, from, &mut chain)?,
     };
     r.data_end = Some(end);
+    let off_chain =
+        |s: &SegmentFile| chain.first().is_some_and(|f| s.start > *f) && !chain.contains(&s.start);
     for s in segs
         .iter()
-        .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e))
+        .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e) || off_chain(s))
     {
         let bytes = segment_bytes(params, s)?;
         let records = scan::walk(params, s.start, &bytes)
@@ -194,7 +213,7 @@ fn walk_fixed(
     loop {
         let start = params.fixed_segment_start(offset);
         let Some(seg) = segs.iter().find(|s| s.start == start) else {
-            if let Some(k) = hole::resume_point(r, params, segs, offset)? {
+            if let Some(k) = hole::resume_point(r, params, segs, None, offset)? {
                 offset = k;
                 continue;
             }
@@ -215,7 +234,7 @@ fn walk_fixed(
             None => offset = start + span,
             Some(bad) => {
                 let end = bad.offset;
-                if let Some(k) = hole::resume_point(r, params, segs, end)? {
+                if let Some(k) = hole::resume_point(r, params, segs, None, end)? {
                     offset = k;
                     continue;
                 }
@@ -284,6 +303,7 @@ fn walk_stream(
     params: &Params,
     segs: &[SegmentFile],
     from: u64,
+    chain: &mut Vec<u64>,
 ) -> Result<(u64, Option<u64>)> {
     let Some(mut seg) = positions::segment_for(segs, from).cloned() else {
         return Ok((from, None));
@@ -291,6 +311,7 @@ fn walk_stream(
     // Where the walk starts in `seg`: 0, or the far side of a repaired gap (hole.rs).
     let mut pos0 = 0usize;
     loop {
+        chain.push(seg.start);
         let bytes = segment_bytes(params, &seg)?;
         let base = std::mem::take(&mut pos0).min(bytes.len());
         let entries = scan::walk(params, seg.start + base as u64, &bytes[base..]);
@@ -307,7 +328,7 @@ fn walk_stream(
             seg = n.clone();
             continue;
         }
-        if let Some(k) = hole::resume_point(r, params, segs, end)? {
+        if let Some(k) = hole::resume_point(r, params, segs, Some(seg.start), end)? {
             match positions::segment_for(segs, k) {
                 Some(s) if k < s.start + s.len.max(params.file_len()) => {
                     pos0 = (k - s.start) as usize;
