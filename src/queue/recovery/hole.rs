@@ -38,7 +38,12 @@ pub(super) fn resume_point(
     if params.stride().is_some_and(|m| k % m != 0) {
         return Ok(None);
     }
-    for s in segs.iter().filter(|s| s.start < k) {
+    // Stream segments before `cur` end where the next one in the chain starts; only `cur` and
+    // the files after it can hold bytes of the gap.
+    for s in segs
+        .iter()
+        .filter(|s| s.start < k && cur.map_or(true, |c| s.start >= c))
+    {
         let extent = match params.format() {
             Format::Fixed => params.span(),
             Format::Stream => s.len.max(params.file_len()),
