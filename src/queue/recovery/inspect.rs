@@ -133,7 +133,10 @@ fn check_files(r: &mut Report, params: &Params) {
 /// min(confirmed, producer) (Tail); never before the earliest segment.
 fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
     let p = r.producer_offset.unwrap_or(0);
-    let c = r.confirmed_offset.unwrap_or(p);
+    // A missing or unreadable confirmed offset vouches for nothing (a producer creates it as
+    // 0 before its own repair): trusting the producer offset instead let a bogus one far past
+    // the data pass as consistent while the producer's repair then rolled it back.
+    let c = r.confirmed_offset.unwrap_or(0);
     let mut from = c.min(p);
     if depth == Depth::Full {
         from = r
