@@ -144,6 +144,11 @@ fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
             .iter()
             .filter_map(|c| c.offset)
             .fold(from, u64::min);
+        // The plan moves a consumer whose file is unreadable to the earliest record, so the
+        // records from there must be checked too.
+        if r.consumers.iter().any(|c| c.offset.is_none()) {
+            from = r.earliest;
+        }
     }
     let from = from.max(r.earliest);
     if let Some(m) = params.stride() {
