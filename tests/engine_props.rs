@@ -178,7 +178,7 @@ fn run_script(params: Params, opts: ProducerOptions, ops: &[Op]) -> Result<(), T
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn fixed_round_trip(params in fixed_params(), opts in policy(),
