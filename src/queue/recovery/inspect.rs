@@ -330,9 +330,15 @@ fn walk_stream(
             .map_or(seg.start + bytes.len() as u64, |e| e.offset);
         note_stream_boundaries(r, &entries, seg.start + base as u64, end);
         let next = segs.iter().find(|s| s.start == end && s.start > seg.start);
-        if let (Some(Status::SegmentEnd | Status::Unwritten), Some(n)) =
-            (last.map(|e| e.status), next)
-        {
+        // The chain goes on at `end` after a segment end, unwritten space, or records that
+        // fill the file exactly (the walk then ends on a record, with no tail byte at all).
+        let clean_end = last.map_or(true, |e| {
+            matches!(
+                e.status,
+                Status::Ok | Status::SegmentEnd | Status::Unwritten
+            )
+        });
+        if let (true, Some(n)) = (clean_end, next) {
             seg = n.clone();
             continue;
         }
