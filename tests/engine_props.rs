@@ -173,6 +173,9 @@ fn run_script(params: Params, opts: ProducerOptions, ops: &[Op]) -> Result<(), T
     drop(consumer);
     let all: Vec<Vec<u8>> = drain(&store).into_iter().map(|r| r.payload).collect();
     prop_assert_eq!(&all, &written, "{}: observer from earliest", what);
+    // A consumer at the earliest record makes the inspection scan every segment.
+    let audit = ConsumerId::parse("audit").unwrap();
+    drop(store.consumer(&audit, StartAt::Earliest).unwrap());
     assert_consistent(&store, &what);
     Ok(())
 }
