@@ -14,7 +14,7 @@
 
 mod engine_util;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use engine_util::*;
@@ -103,10 +103,10 @@ fn crash_image(params: &Params, a: &Gen, b: &Gen, c: u64, mode: Mode, rng: &mut 
                 Mode::Stale => 1,
                 Mode::Mixed | Mode::Torn => rng.range(0, 2),
             };
-            for p in from..end {
+            for (p, byte) in bytes.iter_mut().enumerate().take(end).skip(from) {
                 match pick {
-                    0 => bytes[p] = 0,
-                    1 => bytes[p] = stale.get(p).copied().unwrap_or(0),
+                    0 => *byte = 0,
+                    1 => *byte = stale.get(p).copied().unwrap_or(0),
                     _ => {}
                 }
             }
@@ -152,9 +152,8 @@ fn tear_records(params: &Params, b: &Gen, c: u64, img: &mut Snap, rng: &mut XorS
             0
         };
         let pos = (r.offset - start) as usize + head;
-        for p in pos..(pos + r.payload.len()).min(bytes.len()) {
-            bytes[p] = 0;
-        }
+        let end = (pos + r.payload.len()).min(bytes.len());
+        bytes[pos.min(end)..end].fill(0);
     }
 }
 
