@@ -245,6 +245,15 @@ impl Store {
                 latest: positions::data_end(&self.params, &segs)?,
             });
         }
+        // The producer offset is where the next record goes, so it is a boundary even past a
+        // zero gap that a repair left when it moved the producer up to a consumer (policy 2).
+        if offsets::read_offset(&self.layout.producer_offset())
+            .ok()
+            .flatten()
+            == Some(offset)
+        {
+            return Ok(());
+        }
         positions::check_boundary(&self.params, &segs, offset)
     }
 

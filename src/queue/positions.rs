@@ -4,6 +4,7 @@
 //!
 //! This module only reads.
 
+use super::codec;
 use super::error::{Error, Result};
 use super::layout::{Layout, SegmentFile};
 use super::params::{Format, Params};
@@ -66,9 +67,11 @@ pub fn check_boundary(params: &Params, segs: &[SegmentFile], offset: u64) -> Res
     let mut before = seg.start;
     let mut after = None;
     let mut exact = false;
+    let mut stop = None;
     scan::visit(params, seg.start, &bytes, |e| {
         if e.status != Status::Ok {
             exact = e.offset == offset;
+            stop = Some(e.offset);
             return false;
         }
         let end = e.offset + e.size;
@@ -84,7 +87,7 @@ pub fn check_boundary(params: &Params, segs: &[SegmentFile], offset: u64) -> Res
         before = end;
         true
     });
-    if exact {
+    if exact || past_repaired_gap(params, seg, &bytes, stop, offset) {
         return Ok(());
     }
     Err(Error::Misaligned {
@@ -92,6 +95,33 @@ pub fn check_boundary(params: &Params, segs: &[SegmentFile], offset: u64) -> Res
         before: Some(before),
         after,
     })
+}
+
+/// Stream: true when the records stop at `stop` < `offset`, every byte between is zero (but a
+/// 0xEE where they stop) and a
+/// complete record starts at `offset`: the far side of a gap that a repair leaves when it moves
+/// the producer up to a consumer's offset (see `recovery/hole.rs`).
+fn past_repaired_gap(
+    params: &Params,
+    seg: &SegmentFile,
+    bytes: &[u8],
+    stop: Option<u64>,
+    offset: u64,
+) -> bool {
+    let Some(stop) = stop.filter(|s| *s < offset) else {
+        return false;
+    };
+    let (mut a, b) = ((stop - seg.start) as usize, (offset - seg.start) as usize);
+    if bytes.get(a) == Some(&codec::SEGMENT_END) {
+        a += 1; // the records stopped at a segment-end marker
+    }
+    a <= b
+        && b <= bytes.len()
+        && codec::is_zero(&bytes[a..b])
+        && matches!(
+            codec::classify_stream(&bytes[b..], params.max_payload()),
+            codec::StreamSlot::Record { .. } | codec::StreamSlot::Ambiguous { .. }
+        )
 }
 
 /// Offsets of the last `n` complete records before `end` (oldest first).

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity, TailRegion};
+use super::{hole, ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity, TailRegion};
 use crate::queue::error::Result;
 use crate::queue::layout::{Layout, SegmentFile};
 use crate::queue::offsets;
@@ -131,9 +131,12 @@ fn check_files(r: &mut Report, params: &Params) {
 
 /// Where a scan must start: the lowest consumer or confirmed offset (Full), or the segment of
 /// min(confirmed, producer) (Tail); never before the earliest segment.
-fn scan_start(r: &Report, params: &Params, depth: Depth) -> u64 {
+fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
     let p = r.producer_offset.unwrap_or(0);
-    let c = r.confirmed_offset.unwrap_or(p);
+    // A missing or unreadable confirmed offset vouches for nothing (a producer creates it as
+    // 0 before its own repair): trusting the producer offset instead let a bogus one far past
+    // the data pass as consistent while the producer's repair then rolled it back.
+    let c = r.confirmed_offset.unwrap_or(0);
     let mut from = c.min(p);
     if depth == Depth::Full {
         from = r
@@ -141,26 +144,50 @@ fn scan_start(r: &Report, params: &Params, depth: Depth) -> u64 {
             .iter()
             .filter_map(|c| c.offset)
             .fold(from, u64::min);
+        // The plan moves a consumer whose file is unreadable to the earliest record, so the
+        // records from there must be checked too.
+        if r.consumers.iter().any(|c| c.offset.is_none()) {
+            from = r.earliest;
+        }
     }
     let from = from.max(r.earliest);
-    match params.stride() {
-        Some(m) => from / m * m,
-        None => positions::segment_for(&r.segments, from).map_or(r.earliest, |s| s.start),
+    if let Some(m) = params.stride() {
+        return Ok(from / m * m);
     }
+    let Some(i) = r.segments.iter().rposition(|s| s.start <= from) else {
+        return Ok(r.earliest);
+    };
+    // A stale stream file may start inside the records of the segment before it (readers pick
+    // the greatest start, so it shadows them): when that segment's valid records reach `from`,
+    // the chain runs through it, and the walk starts there so the stale file shows as an orphan.
+    if let Some(prev) = i.checked_sub(1).map(|j| &r.segments[j]) {
+        let bytes = segment_bytes(params, prev)?;
+        let prev_end = scan::valid_end(params, prev.start, &bytes);
+        if prev_end > r.segments[i].start && prev_end >= from {
+            return Ok(prev.start);
+        }
+    }
+    Ok(r.segments[i].start)
 }
 
 fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) -> Result<()> {
-    let from = scan_start(r, params, depth);
+    let from = scan_start(r, params, depth)?;
     r.scanned_from = Some(from);
     let segs = r.segments.clone();
+    // Stream segments the walk followed: any other segment that starts after the first of
+    // them lies inside the records of another (a stale file a reader would pick instead of
+    // the chain, by greatest start) or past the end, and is an orphan.
+    let mut chain = Vec::new();
     let (end, end_seg) = match params.format() {
         Format::Fixed => walk_fixed(r, layout, params, &segs, from)?,
-        Format::Stream => walk_stream(r, params, &segs, from)?,
+        Format::Stream => walk_stream(r, params, &segs, from, &mut chain)?,
     };
     r.data_end = Some(end);
+    let off_chain =
+        |s: &SegmentFile| chain.first().is_some_and(|f| s.start > *f) && !chain.contains(&s.start);
     for s in segs
         .iter()
-        .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e))
+        .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e) || off_chain(s))
     {
         let bytes = segment_bytes(params, s)?;
         let records = scan::walk(params, s.start, &bytes)
@@ -194,6 +221,10 @@ fn walk_fixed(
     loop {
         let start = params.fixed_segment_start(offset);
         let Some(seg) = segs.iter().find(|s| s.start == start) else {
+            if let Some(k) = hole::resume_point(r, params, segs, None, offset)? {
+                offset = k;
+                continue;
+            }
             return Ok((offset, None));
         };
         let bytes = segment_bytes(params, seg)?;
@@ -211,6 +242,10 @@ fn walk_fixed(
             None => offset = start + span,
             Some(bad) => {
                 let end = bad.offset;
+                if let Some(k) = hole::resume_point(r, params, segs, None, end)? {
+                    offset = k;
+                    continue;
+                }
                 tail_fixed(r, layout, params, seg, &bytes, &entries, end);
                 return Ok((end, Some(start)));
             }
@@ -276,28 +311,49 @@ fn walk_stream(
     params: &Params,
     segs: &[SegmentFile],
     from: u64,
+    chain: &mut Vec<u64>,
 ) -> Result<(u64, Option<u64>)> {
     let Some(mut seg) = positions::segment_for(segs, from).cloned() else {
         return Ok((from, None));
     };
+    // Where the walk starts in `seg`: 0, or the far side of a repaired gap (hole.rs).
+    let mut pos0 = 0usize;
     loop {
+        chain.push(seg.start);
         let bytes = segment_bytes(params, &seg)?;
-        let entries = scan::walk(params, seg.start, &bytes);
+        let base = std::mem::take(&mut pos0).min(bytes.len());
+        let entries = scan::walk(params, seg.start + base as u64, &bytes[base..]);
         let last = entries.last().copied();
         let end = entries
             .iter()
             .find(|e| e.status != Status::Ok)
             .map_or(seg.start + bytes.len() as u64, |e| e.offset);
-        note_stream_boundaries(r, &entries, &seg, end);
+        note_stream_boundaries(r, &entries, seg.start + base as u64, end);
         let next = segs.iter().find(|s| s.start == end && s.start > seg.start);
-        if let (Some(Status::SegmentEnd | Status::Unwritten), Some(n)) =
-            (last.map(|e| e.status), next)
-        {
+        // The chain goes on at `end` after a segment end, unwritten space, or records that
+        // fill the file exactly (the walk then ends on a record, with no tail byte at all).
+        let clean_end = last.map_or(true, |e| {
+            matches!(
+                e.status,
+                Status::Ok | Status::SegmentEnd | Status::Unwritten
+            )
+        });
+        if let (true, Some(n)) = (clean_end, next) {
             seg = n.clone();
             continue;
         }
+        if let Some(k) = hole::resume_point(r, params, segs, Some(seg.start), end)? {
+            match positions::segment_for(segs, k) {
+                Some(s) if k < s.start + s.len.max(params.file_len()) => {
+                    pos0 = (k - s.start) as usize;
+                    seg = s.clone();
+                    continue;
+                }
+                _ => return Ok((k, None)),
+            }
+        }
         if let Some(e) = last.filter(|e| e.status != Status::Ok) {
-            let pos = e.position as usize;
+            let pos = base + e.position as usize;
             let rest = &bytes[pos..];
             let clean = match e.status {
                 Status::SegmentEnd => crate::queue::codec::is_zero(&rest[1.min(rest.len())..]),
@@ -337,10 +393,11 @@ fn note_boundaries(r: &mut Report, params: &Params, from: u64, to: u64) {
     }
 }
 
-/// Stream: the boundary at or below each consumer offset inside this segment's records.
-fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], seg: &SegmentFile, end: u64) {
+/// Stream: the boundary at or below each consumer offset inside the records walked from
+/// `from` (a segment start, or the far side of a repaired gap).
+fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], from: u64, end: u64) {
     for c in r.consumers.iter_mut() {
-        let Some(k) = c.offset.filter(|k| *k >= seg.start && *k <= end) else {
+        let Some(k) = c.offset.filter(|k| *k >= from && *k <= end) else {
             continue;
         };
         let below = entries
@@ -354,7 +411,7 @@ fn note_stream_boundaries(r: &mut Report, entries: &[scan::Entry], seg: &Segment
                 }
             })
             .max()
-            .unwrap_or(seg.start);
+            .unwrap_or(from);
         c.boundary = Some(below);
     }
 }

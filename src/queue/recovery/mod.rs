@@ -19,6 +19,7 @@
 //! This module must not print; callers render reports and plans.
 
 mod apply;
+mod hole;
 mod inspect;
 mod plan;
 mod producer;

@@ -1,0 +1,39 @@
+//! Bounded property-test versions of the cargo-fuzz targets in `fuzz/` (same harnesses, from
+//! `tests/engine_fuzz_harness/`): segment decoding over arbitrary bytes, and recovery of stores
+//! made of arbitrary segment and offset files. They run in the normal suite; the fuzzers run
+//! for longer on demand (see fuzz/README.md).
+
+mod engine_fuzz_harness;
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn scan_walk_never_panics(data in prop::collection::vec(any::<u8>(), 0..400)) {
+        engine_fuzz_harness::scan_walk(&data);
+    }
+}
+
+/// Bytes biased towards what records are made of (0x00, 0xFF, 0xEE, small lengths).
+fn store_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        4 => Just(0u8),
+        3 => Just(0xFFu8),
+        1 => Just(0xEEu8),
+        2 => 0u8..16,
+        3 => any::<u8>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn recovery_of_arbitrary_stores_ends_consistent(
+        data in prop::collection::vec(store_byte(), 0..300)
+    ) {
+        engine_fuzz_harness::recovery(&data);
+    }
+}
