@@ -277,8 +277,7 @@ impl Producer {
             len,
         )?);
         self.flusher.add_segment(seg.clone(), false);
-        self.seg = Some(seg);
-        self.prefault_at = 0;
+        self.set_current(seg);
         Ok(())
     }
 
