@@ -12,7 +12,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use mfq::queue::{self, recovery::Action, Params, ParamsRequest, Producer, ProducerOptions, Store};
 use serde::Serialize;
 
@@ -156,7 +156,7 @@ impl Sink {
         };
         producer
             .append(bytes)
-            .map_err(|e| anyhow!("message {index}: {e}"))?;
+            .with_context(|| format!("message {index}"))?;
         self.summary.messages = index;
         self.summary.bytes += bytes.len() as u64;
         Ok(())

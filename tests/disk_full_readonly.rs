@@ -1,0 +1,201 @@
+//! Full disk and read-only stores, on small tmpfs mounts made by the test (root only; without
+//! the right to mount, each test prints that it was skipped and why, and passes).
+//!
+//! - A producer filling a 256 KiB filesystem gets a clear error when a new segment cannot be
+//!   allocated, never a SIGBUS, and every message acknowledged before it reads back.
+//! - On a read-only mount, reading commands work and mutating ones fail clearly and change
+//!   nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mfq::queue::{ConsumerId, Error, Params, ProducerOptions, StartAt, Store};
+
+/// A tmpfs mounted for one test, unmounted on drop.
+struct Mount {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Mount {
+    fn new(size: &str) -> Option<Mount> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mnt");
+        std::fs::create_dir(&path).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Mount { _dir: dir, path }),
+            Ok(o) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs ({})",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount ({e})");
+                None
+            }
+        }
+    }
+
+    fn remount_read_only(&self) {
+        let st = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(st.success(), "remount read-only failed");
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
+fn mfq(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("MFQ_STORE")
+        .output()
+        .unwrap()
+}
+
+fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_loses_nothing_acknowledged() {
+    let Some(m) = Mount::new("256k") else { return };
+    let path = m.path.join("s");
+    let store = Store::create(&path, Params::fixed(60, 64 * 1024).unwrap()).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    let mut acked = Vec::new();
+    let err = loop {
+        let msg = [acked.len() as u8; 60];
+        match p.append(&msg) {
+            Ok(_) => acked.push(msg),
+            Err(e) => break e,
+        }
+        assert!(acked.len() < 100_000, "the filesystem never filled up");
+    };
+    let text = err.to_string();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(text.contains("allocate segment"), "{text}");
+    let cause = std::error::Error::source(&err)
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    assert!(cause.contains("No space left"), "{cause}");
+    p.flush().unwrap();
+    drop(p);
+    let mut c = store
+        .consumer(&ConsumerId::Default, StartAt::Earliest)
+        .unwrap();
+    let mut n = 0;
+    while let Some(r) = c.try_next().unwrap() {
+        assert_eq!(r.payload, &acked[n][..]);
+        n += 1;
+    }
+    assert_eq!(n, acked.len(), "every acknowledged message reads back");
+}
+
+#[test]
+fn mfq_produce_into_a_full_disk_fails_clearly_and_keeps_what_it_wrote() {
+    let Some(m) = Mount::new("256k") else { return };
+    let path = m.path.join("s");
+    let lines: String = (0..20_000).map(|i| format!("message {i:08}\n")).collect();
+    let file = m._dir.path().join("input.txt");
+    std::fs::write(&file, &lines).unwrap();
+    let out = mfq(&[
+        "produce",
+        arg(&path),
+        "--format",
+        "stream",
+        "--segment-size",
+        "64KiB",
+        "--file",
+        arg(&file),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\nmfq: message ") && err.contains("No space left"),
+        "{err}"
+    );
+    let got = mfq(&["consume", arg(&path), "-n", "all", "--peek"]);
+    let got = String::from_utf8_lossy(&got.stdout);
+    assert!(
+        got.lines().count() > 1000,
+        "the messages before the error are kept"
+    );
+    assert!(
+        lines.starts_with(&*got),
+        "what is kept is a prefix of the input"
+    );
+}
+
+#[test]
+fn a_read_only_store_reads_and_refuses_changes_untouched() {
+    let Some(m) = Mount::new("1m") else { return };
+    let path = m.path.join("s");
+    // 64-byte segments: ten 13-byte records make three segments, so prune has work.
+    let store = Store::create(&path, Params::stream(64).unwrap()).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for i in 0..10 {
+        p.append(format!("record {i}").as_bytes()).unwrap();
+    }
+    p.close().unwrap();
+    let before = common::store_files(&path);
+    m.remount_read_only();
+    for args in [
+        vec!["stat", arg(&path)],
+        vec!["consume", arg(&path), "-n", "all", "--peek"],
+        vec!["tail", arg(&path), "-n", "3", "-e"],
+        vec!["dump-segment", "-s", arg(&path), "0"],
+        vec![
+            "prune",
+            arg(&path),
+            "--before",
+            "100",
+            "--force",
+            "--dry-run",
+        ],
+        vec!["recover", arg(&path), "--check"],
+    ] {
+        let out = mfq(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for args in [
+        vec!["consume", arg(&path)],
+        vec!["produce", arg(&path), "-m", "x"],
+        vec!["adjust-offset", "-s", arg(&path), "consumer", "0"],
+        vec!["prune", arg(&path), "--before", "100", "--force"],
+    ] {
+        let out = mfq(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.starts_with("mfq: ") && err.contains("Read-only file system"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        common::store_files(&path),
+        before,
+        "nothing on disk changed"
+    );
+}
