@@ -74,6 +74,10 @@ struct Cursor {
     wait: WaitOptions,
     /// Non-waiting polls so far: every 1024th (and the first) is thorough.
     polls: u32,
+    /// Where the last thorough non-waiting poll was made: the first poll at any new position
+    /// is thorough too, so a segment rolled without a 0xEE is followed at once, while a caller
+    /// spinning at the end of the data pays for the next-file lookup only every 1024th poll.
+    checked_at: Option<u64>,
 }
 
 impl Cursor {
@@ -84,6 +88,7 @@ impl Cursor {
             wake_path: store.layout().wake(),
             wait,
             polls: 0,
+            checked_at: None,
         }
     }
 
@@ -93,8 +98,12 @@ impl Cursor {
         cancel: Option<&AtomicBool>,
     ) -> Result<Option<RecordLoc>> {
         if deadline.is_none() && cancel.is_none() {
-            let thorough = self.polls % 1024 == 0;
+            let at = self.reader.offset();
+            let thorough = self.polls % 1024 == 0 || self.checked_at != Some(at);
             self.polls = self.polls.wrapping_add(1);
+            if thorough {
+                self.checked_at = Some(at);
+            }
             return self.reader.poll(thorough);
         }
         if self.wake.is_none() {
