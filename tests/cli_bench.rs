@@ -1,0 +1,64 @@
+//! `mfq bench` end to end on a tiny workload: the JSON has every documented figure, every
+//! figure is a positive number, and the scratch store is removed. Nothing here asserts on
+//! speed (benchmarks are not tests).
+
+use std::process::Command;
+
+#[test]
+fn bench_reports_every_figure_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .args([
+            "bench",
+            dir.path().to_str().unwrap(),
+            "--count",
+            "3000",
+            "--runs",
+            "1",
+            "--json",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "write_msgs_per_sec",
+        "read_msgs_per_sec",
+        "cross_process_msgs_per_sec",
+        "durable_msgs_per_sec",
+        "memcpy_msgs_per_sec",
+        "flush_every_message_msgs_per_sec",
+        "disk_bytes_per_sec",
+    ] {
+        let x = v[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {v}"));
+        assert!(x > 0.0, "{key} = {x}");
+    }
+    for key in ["latency_ns", "wake_latency_ns"] {
+        for p in ["p50", "p99", "p999"] {
+            assert!(
+                v[key][p].as_u64().is_some_and(|x| x > 0),
+                "{key}.{p} in {v}"
+            );
+        }
+    }
+    assert_eq!(v["count"], 3000);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "scratch files left behind: {left:?}");
+}
+
+#[test]
+fn bench_refuses_a_size_that_cannot_carry_a_timestamp() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .args(["bench", "--size", "4", "--quick"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("mfq: --size must be at least 8"));
+}
