@@ -159,6 +159,11 @@ fn check(orig: &Original, root: &Path, d: &Damage) {
         p.repair().actions.is_empty(),
         "{what}: producer repaired again"
     );
+    assert_eq!(
+        store.data_end().unwrap(),
+        p.offset(),
+        "{what}: StartAt::Latest"
+    );
     let at = p.append(&extra).unwrap();
     p.close().unwrap();
     let after = drain(&store);

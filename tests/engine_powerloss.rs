@@ -288,6 +288,11 @@ fn check_image(
         want,
         "{what}: producer must resume at max(data end, consumers)"
     );
+    assert_eq!(
+        store.data_end().unwrap(),
+        want,
+        "{what}: StartAt::Latest is the producer offset"
+    );
     let extra = [message(params, 7001), message(params, 7002)];
     let at = p.append(&extra[0]).unwrap();
     p.append(&extra[1]).unwrap();

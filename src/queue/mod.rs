@@ -171,7 +171,14 @@ impl Store {
 
     /// The end of the valid data (where the next record will be read).
     pub fn data_end(&self) -> Result<u64> {
-        positions::data_end(&self.params, &self.segments()?)
+        let end = positions::data_end(&self.params, &self.segments()?)?;
+        // The records of the last segment can stop before the producer offset in a repaired
+        // store (a gap a repair left, or damage below the lowest consumer that recovery does not
+        // rescan); new records go at the producer offset, so readers start there.
+        match offsets::read_offset(&self.layout.producer_offset()) {
+            Ok(Some(p)) if p > end && self.check_readable_offset(p).is_ok() => Ok(p),
+            _ => Ok(end),
+        }
     }
 
     /// Opens the store's single producer.
@@ -247,10 +254,12 @@ impl Store {
         }
         // The producer offset is where the next record goes, so it is a boundary even past a
         // zero gap that a repair left when it moved the producer up to a consumer (policy 2).
-        if offsets::read_offset(&self.layout.producer_offset())
-            .ok()
-            .flatten()
-            == Some(offset)
+        // Fixed boundaries are arithmetic and need no such help.
+        if self.params.format() == Format::Stream
+            && offsets::read_offset(&self.layout.producer_offset())
+                .ok()
+                .flatten()
+                == Some(offset)
         {
             return Ok(());
         }

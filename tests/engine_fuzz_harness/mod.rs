@@ -158,6 +158,7 @@ pub fn recovery(data: &[u8]) {
             .record_size()
             .map_or(params.max_payload().min(3), |p| p as usize)
     ];
+    assert_eq!(store.data_end().unwrap(), p.offset(), "StartAt::Latest");
     let at = p.append(&msg).unwrap();
     p.close().unwrap();
     let mut c = store

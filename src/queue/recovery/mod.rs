@@ -2,14 +2,17 @@
 //! [`Plan`] from it, show it (dry run) or **apply** it.
 //!
 //! The policy (beyond the .NET rollback, which loses or replays data):
-//! 1. Data below the lowest of the consumer offsets and the confirmed offset is not needed for
+//! 1. Data below the lowest of the consumer offsets and the confirmed offset (0 when it is
+//!    missing, the earliest record when a consumer file is unreadable) is not needed for
 //!    delivery; from there the scan keeps every complete, valid record. The end of that run is
 //!    the data end D.
 //! 2. The producer offset becomes max(D, every committed consumer offset): a consumed message is
-//!    neither replayed as new nor overwritten unseen.
+//!    neither replayed as new nor overwritten unseen. The zero gap this leaves up to a consumer
+//!    past D is recognised by later scans, which resume after it (`hole.rs`); readers behind
+//!    the gap stop at it.
 //! 3. Everything past D is cleared: stale or torn bytes in D's segment are zeroed and later
-//!    segments (unreachable past a gap or damage) are removed; both are saved aside first
-//!    unless told not to.
+//!    segments (unreachable past a gap or damage, or stream files off the chain of records)
+//!    are removed; both are saved aside first unless told not to.
 //! 4. The confirmed offset is clamped to the producer offset; misaligned consumer offsets are
 //!    snapped down to the record boundary below (redelivery rather than loss); a consumer in a
 //!    deleted segment moves to the first existing record and the lost range is reported.
