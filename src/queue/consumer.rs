@@ -81,10 +81,12 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(store: &Store, offset: u64, wait: WaitOptions) -> Cursor {
+    /// `create_wake`: a consumer (which writes to the store anyway) creates `mfq.wake` so that
+    /// it can sleep on it before any producer has run; an observer only uses an existing one.
+    fn new(store: &Store, offset: u64, wait: WaitOptions, create_wake: bool) -> Cursor {
         Cursor {
             reader: Reader::new(store.layout().clone(), *store.params(), offset),
-            wake: Wake::open(&store.layout().wake(), false),
+            wake: Wake::open(&store.layout().wake(), create_wake),
             wake_path: store.layout().wake(),
             wait,
             polls: 0,
@@ -176,7 +178,7 @@ impl Consumer {
             store: store.clone(),
             id,
             file,
-            cursor: Cursor::new(store, offset, wait),
+            cursor: Cursor::new(store, offset, wait, true),
         })
     }
 
@@ -282,7 +284,7 @@ impl Observer {
         let offset = store.resolve_start(start)?;
         store.check_readable_offset(offset)?;
         Ok(Observer {
-            cursor: Cursor::new(store, offset, wait),
+            cursor: Cursor::new(store, offset, wait, false),
         })
     }
 

@@ -32,9 +32,16 @@ impl Default for WaitOptions {
     }
 }
 
-/// Longest single futex sleep: bounds the cost of a wake-up lost to the producer's relaxed
-/// waiter check.
-const MAX_FUTEX_SLEEP: Duration = Duration::from_millis(50);
+/// Futex sleeps back off through these lengths. The producer checks for waiters with a relaxed
+/// load (no fence on its hot path), so a message published just as a waiter registers can miss
+/// its wake-up; the short first sleep bounds that cost, the long last one keeps an idle reader
+/// at about 20 wake-ups a second.
+const FUTEX_SLEEPS: [Duration; 4] = [
+    Duration::from_micros(100),
+    Duration::from_millis(1),
+    Duration::from_millis(10),
+    Duration::from_millis(50),
+];
 
 /// Polls `reader` until a record is ready, the deadline passes or `cancel` is set.
 pub fn wait_next(
@@ -47,6 +54,7 @@ pub fn wait_next(
     let t0 = Instant::now();
     let mut polls = 0u32;
     let mut sleeping = opts.spin.is_zero();
+    let mut naps = 0usize;
     loop {
         if let Some(loc) = reader.poll(sleeping || polls % 1024 == 1023)? {
             return Ok(Some(loc));
@@ -69,7 +77,9 @@ pub fn wait_next(
         match wake {
             Some(w) => {
                 let mut ready = false;
-                w.wait(nap.min(MAX_FUTEX_SLEEP), || {
+                let cap = FUTEX_SLEEPS[naps.min(FUTEX_SLEEPS.len() - 1)];
+                naps += 1;
+                w.wait(nap.min(cap), || {
                     ready = reader.poll(true).map(|r| r.is_some()).unwrap_or(true);
                     ready
                 });
