@@ -16,11 +16,11 @@ pub fn monotonic_ns() -> u64 {
     sys::monotonic_ns()
 }
 
-/// Copies `count` messages of `payload.len()` bytes into a fresh mapped file at `path` (the
-/// bare-memcpy limit of an appending writer) and returns the time it took. Like a segment,
-/// the file is allocated on disk first; the time includes faulting its pages in with one
-/// `MADV_POPULATE_WRITE` (the cheapest way to get fresh pages; a plain first-touch fault per
-/// page costs several times more on virtual machines), then the copies. The file is removed.
+/// Copies `count` messages of `payload.len()` bytes into a mapped file at `path` and returns
+/// the time the copies took: the bare-memcpy limit of a writer. The file is allocated and its
+/// pages are faulted in before the clock starts, so the figure is pure copy bandwidth into a
+/// shared file mapping, an upper bound for any writer (an appending writer also pays for fresh
+/// pages, which on virtual machines costs more than the copy). The file is removed.
 pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Result<Duration> {
     let len = payload.len() as u64 * count;
     let file = OpenOptions::new()
@@ -32,8 +32,8 @@ pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Resul
         .ctx("create", path)?;
     sys::allocate(&file, len).ctx("allocate", path)?;
     let map = Map::read_write(&file, len as usize).ctx("map", path)?;
-    let t0 = Instant::now();
     map.populate_write(0, len as usize);
+    let t0 = Instant::now();
     let mut pos = 0;
     for _ in 0..count {
         map.write(pos, payload);
