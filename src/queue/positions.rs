@@ -14,13 +14,23 @@ use super::segment::Segment;
 
 /// Reads a segment's bytes (zero past a short file's end).
 pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<Vec<u8>> {
+    with_segment_bytes(params, seg, <[u8]>::to_vec)
+}
+
+/// Calls `f` with a segment's bytes: borrowed from a read-only mapping when the file is whole
+/// (no copy), zero-filled past a short file's end, empty when the file is gone.
+pub(crate) fn with_segment_bytes<R>(
+    params: &Params,
+    seg: &SegmentFile,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R> {
     let opened = match params.format() {
         Format::Fixed => Segment::open_read(&seg.path, seg.start, params.file_len())?,
         Format::Stream => open_stream(&seg.path, seg.start, params)?,
     };
     Ok(match opened {
-        Some(s) => s.bytes(0, s.logical_len() as usize).into_owned(),
-        None => Vec::new(),
+        Some(s) => f(&s.bytes(0, s.logical_len() as usize)),
+        None => f(&[]),
     })
 }
 

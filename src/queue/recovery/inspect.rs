@@ -227,11 +227,19 @@ fn walk_fixed(
             }
             return Ok((offset, None));
         };
-        let bytes = segment_bytes(params, seg)?;
-        let entries = scan::walk(params, start, &bytes);
-        let first_bad = entries
-            .iter()
-            .find(|e| e.offset >= offset && e.status != Status::Ok);
+        // Stream through the mapped slots (no copy, no per-slot allocation); the bytes and
+        // the full walk are only needed when the data ends in this segment.
+        let first_bad = positions::with_segment_bytes(params, seg, |bytes| {
+            let mut first_bad = None;
+            scan::visit(params, start, bytes, |e| {
+                if e.offset >= offset && e.status != Status::Ok {
+                    first_bad = Some(e);
+                    return false;
+                }
+                true
+            });
+            first_bad
+        })?;
         note_boundaries(
             r,
             params,
@@ -246,6 +254,8 @@ fn walk_fixed(
                     offset = k;
                     continue;
                 }
+                let bytes = segment_bytes(params, seg)?;
+                let entries = scan::walk(params, start, &bytes);
                 tail_fixed(r, layout, params, seg, &bytes, &entries, end);
                 return Ok((end, Some(start)));
             }
