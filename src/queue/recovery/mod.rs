@@ -26,6 +26,7 @@ mod hole;
 mod inspect;
 mod plan;
 mod producer;
+mod walk;
 
 use std::path::PathBuf;
 
