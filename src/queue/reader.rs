@@ -9,7 +9,9 @@
 //!
 //! This module must not move offset files or wait; it answers one poll at a time.
 
-use super::codec::{self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD};
+use super::codec::{
+    self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
+};
 use super::error::{Error, Result};
 use super::layout::Layout;
 use super::params::{Format, Params};
@@ -132,6 +134,9 @@ impl Reader {
     }
 
     fn poll_stream(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
+        if let Some(loc) = self.stream_fast() {
+            return Ok(Some(loc));
+        }
         loop {
             if self.seg.is_none() {
                 self.seg = self.locate_stream()?;
@@ -169,6 +174,42 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// The common case, without copies: the segment is open, header and marker lie inside the
+    /// mapping, the length is plausible and its low byte is not 0xEE, the marker is set and the
+    /// header is unchanged after the acquire. Anything else goes the careful way.
+    #[inline]
+    fn stream_fast(&self) -> Option<RecordLoc> {
+        let seg = self.seg.as_ref()?;
+        let pos = self.offset.checked_sub(seg.start())? as usize;
+        let map = seg.map();
+        if pos + STREAM_HEADER > map.len() {
+            return None;
+        }
+        let mut header = [0u8; STREAM_HEADER];
+        map.read_into(pos, &mut header);
+        let len = i32::from_le_bytes(header);
+        if len <= 0 || header[0] == SEGMENT_END {
+            return None;
+        }
+        let len = len as usize;
+        let rest = (seg.logical_len() as usize).saturating_sub(pos);
+        if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
+            return None;
+        }
+        let mpos = pos + STREAM_HEADER + len;
+        if mpos >= map.len() || map.load_acquire(mpos) != END_MARKER {
+            return None;
+        }
+        let mut again = [0u8; STREAM_HEADER];
+        map.read_into(pos, &mut again);
+        (again == header).then_some(RecordLoc {
+            offset: self.offset,
+            next: self.offset + (len + STREAM_OVERHEAD) as u64,
+            payload_pos: pos + STREAM_HEADER,
+            len,
+        })
     }
 
     fn stream_at(&mut self, pos: usize, rest: usize) -> Result<StreamPoll> {
