@@ -122,7 +122,21 @@ impl Cursor {
 
     /// The next record. `wait == false`: only what is ready now. `wait == true`: until
     /// `deadline` (forever when `None`) or until `cancel` is set.
+    #[inline]
     fn next(
+        &mut self,
+        wait: bool,
+        deadline: Option<Instant>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<Record<'_>>> {
+        match self.reader.poll_fast() {
+            Some(loc) => Ok(Some(self.take(loc))),
+            None => self.next_slow(wait, deadline, cancel),
+        }
+    }
+
+    #[inline(never)]
+    fn next_slow(
         &mut self,
         wait: bool,
         deadline: Option<Instant>,
@@ -136,8 +150,9 @@ impl Cursor {
         }
     }
 
+    #[inline]
     fn take(&mut self, loc: RecordLoc) -> Record<'_> {
-        self.reader.set_offset(loc.next);
+        self.reader.advance(&loc);
         Record {
             offset: loc.offset,
             next_offset: loc.next,
@@ -213,11 +228,13 @@ impl Consumer {
     /// assert_eq!(c.committed(), 5);
     /// # Ok::<(), mfq::queue::Error>(())
     /// ```
+    #[inline]
     pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
         self.cursor.next(false, None, None)
     }
 
     /// The next record, waiting until `deadline` (forever if `None`) or until `cancel` is set.
+    #[inline]
     pub fn next_until(
         &mut self,
         deadline: Option<Instant>,
@@ -227,6 +244,7 @@ impl Consumer {
     }
 
     /// Commits everything read so far (the cursor becomes the committed offset).
+    #[inline]
     pub fn commit(&mut self) -> Result<()> {
         self.file.set(self.cursor.reader.offset());
         Ok(())
@@ -294,11 +312,13 @@ impl Observer {
     }
 
     /// The next record if one is ready.
+    #[inline]
     pub fn try_next(&mut self) -> Result<Option<Record<'_>>> {
         self.cursor.next(false, None, None)
     }
 
     /// The next record, waiting until `deadline` or `cancel`.
+    #[inline]
     pub fn next_until(
         &mut self,
         deadline: Option<Instant>,

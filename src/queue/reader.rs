@@ -17,6 +17,9 @@ use super::layout::Layout;
 use super::params::{Format, Params};
 use super::segment::Segment;
 
+/// How far ahead of the marker it reads a reader asks the CPU to prefetch.
+const PREFETCH_AHEAD: usize = 2048;
+
 /// Where a ready record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordLoc {
@@ -39,6 +42,8 @@ pub struct Reader {
     /// Fixed format: logical range `[seg_start, seg_end)` of the open segment (hot path).
     seg_start: u64,
     seg_end: u64,
+    /// Fixed format: bytes per record, marker included (0 for stream).
+    stride: usize,
 }
 
 impl Reader {
@@ -51,6 +56,7 @@ impl Reader {
             offset,
             seg_start: 0,
             seg_end: 0,
+            stride: params.stride().unwrap_or(0) as usize,
         }
     }
 
@@ -80,6 +86,44 @@ impl Reader {
             Some(s) => s.map().slice(loc.payload_pos, loc.len),
             None => &[],
         }
+    }
+
+    /// Moves the cursor past a record returned by a poll of the current segment.
+    #[inline]
+    pub fn advance(&mut self, loc: &RecordLoc) {
+        self.offset = loc.next;
+    }
+
+    /// The record at the cursor when it is ready on the common path (segment open, marker
+    /// mapped and set); `None` means "ask [`Reader::poll`]", not "nothing there".
+    #[inline]
+    pub fn poll_fast(&self) -> Option<RecordLoc> {
+        if self.stride != 0 {
+            self.fixed_fast()
+        } else {
+            self.stream_fast()
+        }
+    }
+
+    #[inline]
+    fn fixed_fast(&self) -> Option<RecordLoc> {
+        let seg = self.seg.as_ref()?;
+        if self.offset < self.seg_start || self.offset >= self.seg_end {
+            return None;
+        }
+        let pos = (self.offset - self.seg_start) as usize;
+        let mpos = pos + self.stride - 1;
+        let map = seg.map();
+        if mpos >= map.len() || map.load_acquire(mpos) != END_MARKER {
+            return None;
+        }
+        map.prefetch(mpos + PREFETCH_AHEAD);
+        Some(RecordLoc {
+            offset: self.offset,
+            next: self.offset + self.stride as u64,
+            payload_pos: pos,
+            len: self.stride - 1,
+        })
     }
 
     /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
@@ -113,7 +157,10 @@ impl Reader {
                 payload_pos: pos,
                 len: m - 1,
             })),
-            0 => Ok(None),
+            0 => {
+                seg.reader_caught_up(mpos);
+                Ok(None)
+            }
             b => Err(Error::Corrupt {
                 path: seg.path().to_path_buf(),
                 pos: mpos as u64,

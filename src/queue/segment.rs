@@ -21,6 +21,8 @@ pub struct Segment {
     map: Map,
     /// The length the format says the file has (bytes past the file's end read as zero).
     logical_len: u64,
+    /// Readahead is off past the writer (see [`Segment::reader_caught_up`]).
+    readahead_off: bool,
 }
 
 impl Segment {
@@ -64,6 +66,7 @@ impl Segment {
             file,
             map,
             logical_len: len,
+            readahead_off: false,
         })
     }
 
@@ -86,6 +89,7 @@ impl Segment {
             file,
             map,
             logical_len,
+            readahead_off: false,
         }))
     }
 
@@ -126,7 +130,19 @@ impl Segment {
         }
         self.map = Map::read_only(&self.file, to_usize(want, &self.path)?)
             .ctx("map segment", &self.path)?;
+        self.readahead_off = false;
         Ok(true)
+    }
+
+    /// A reader found no record at `pos`: it has caught up with the writer, so the rest of the
+    /// file is read without readahead from now on (once per mapping; see
+    /// [`Map::no_readahead_from`]). A reader working through a backlog keeps readahead.
+    #[inline]
+    pub fn reader_caught_up(&mut self, pos: usize) {
+        if !self.readahead_off {
+            self.readahead_off = true;
+            self.map.no_readahead_from(pos);
+        }
     }
 
     /// Loads the byte at `pos` with acquire ordering; past the mapped length it is zero.
