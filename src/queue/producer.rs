@@ -27,7 +27,7 @@ use super::segment::Segment;
 use super::wake::Wake;
 
 /// Bytes faulted in ahead of the writer by the helper thread.
-const PREFAULT_WINDOW: usize = 1 << 20;
+const PREFAULT_WINDOW: usize = 8 << 20;
 
 /// Durability policy and tuning of a producer.
 #[derive(Clone, Debug)]

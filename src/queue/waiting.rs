@@ -43,6 +43,11 @@ const FUTEX_SLEEPS: [Duration; 4] = [
     Duration::from_millis(50),
 ];
 
+/// A reader that has spun this long without a record offers its CPU to other runnable threads
+/// between polls: on a small machine the producer it waits for may need that CPU (its page
+/// prefaulter, or the producer itself). Shorter waits spin undisturbed, for latency.
+const YIELD_AFTER: Duration = Duration::from_micros(20);
+
 /// Polls `reader` until a record is ready, the deadline passes or `cancel` is set.
 pub fn wait_next(
     reader: &mut Reader,
@@ -69,7 +74,11 @@ pub fn wait_next(
             return Ok(None);
         }
         if !sleeping {
-            sleeping = now.duration_since(t0) >= opts.spin;
+            let spun = now.duration_since(t0);
+            sleeping = spun >= opts.spin;
+            if spun >= YIELD_AFTER {
+                std::thread::yield_now();
+            }
             continue;
         }
         let left = deadline.map_or(opts.retry, |d| d.saturating_duration_since(now));
