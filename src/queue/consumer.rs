@@ -122,7 +122,7 @@ impl Cursor {
 
     /// The next record. `wait == false`: only what is ready now. `wait == true`: until
     /// `deadline` (forever when `None`) or until `cancel` is set.
-    #[inline]
+    #[inline(always)]
     fn next(
         &mut self,
         wait: bool,
@@ -150,7 +150,7 @@ impl Cursor {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, loc: RecordLoc) -> Record<'_> {
         self.reader.advance(&loc);
         Record {

@@ -32,7 +32,7 @@ pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Resul
         .ctx("create", path)?;
     sys::allocate(&file, len).ctx("allocate", path)?;
     let map = Map::read_write(&file, len as usize).ctx("map", path)?;
-    map.populate_write(0, len as usize);
+    map.populate(0, len as usize);
     let t0 = Instant::now();
     let mut pos = 0;
     for _ in 0..count {

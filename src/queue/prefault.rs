@@ -1,6 +1,8 @@
-//! The producer's page prefaulter: a helper thread that faults the next window of the current
-//! segment in (`MADV_POPULATE_WRITE`) ahead of the writer, so appends do not take first-touch
-//! page faults. It is separate from the flusher, whose msync calls block for milliseconds.
+//! The page prefaulter: a helper thread that faults the next window of a segment into the
+//! mapping ahead of its user, so the user does not take first-touch page faults. A producer
+//! populates writable (`MADV_POPULATE_WRITE`) ahead of its appends; a reader working through a
+//! backlog populates its read-only mapping (`MADV_POPULATE_READ`) ahead of its cursor. It is
+//! separate from the flusher, whose msync calls block for milliseconds.
 //!
 //! This module must not write bytes; populating never changes a page's contents.
 
@@ -21,8 +23,8 @@ pub struct Prefaulter {
 }
 
 impl Prefaulter {
-    /// Starts the helper thread.
-    pub fn start() -> Prefaulter {
+    /// Starts the helper thread, named `name`.
+    pub fn start(name: &str) -> Prefaulter {
         let shared = Arc::new((
             Mutex::new(State {
                 next: None,
@@ -32,7 +34,7 @@ impl Prefaulter {
         ));
         let sh = shared.clone();
         let thread = std::thread::Builder::new()
-            .name("mfq-prefault".into())
+            .name(name.into())
             .spawn(move || run(&sh))
             .expect("spawn prefault thread");
         Prefaulter {
@@ -70,7 +72,7 @@ fn run(shared: &(Mutex<State>, Condvar)) {
         match st.next.take() {
             Some((seg, from, to)) => {
                 drop(st);
-                seg.map().populate_write(from, to.saturating_sub(from));
+                seg.map().populate(from, to.saturating_sub(from));
                 st = lock.lock().expect("prefault lock");
             }
             None => st = cond.wait(st).expect("prefault lock"),

@@ -108,7 +108,7 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
-            prefaulter: opts.background.then(Prefaulter::start),
+            prefaulter: opts.background.then(|| Prefaulter::start("mfq-prefault")),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             prefault_at: 0,

@@ -9,16 +9,25 @@
 //!
 //! This module must not move offset files or wait; it answers one poll at a time.
 
+use std::sync::Arc;
+
 use super::codec::{
     self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
 };
 use super::error::{Error, Result};
 use super::layout::Layout;
+use super::offsets::read_offset;
 use super::params::{Format, Params};
+use super::prefault::Prefaulter;
 use super::segment::Segment;
 
 /// How far ahead of the marker it reads a reader asks the CPU to prefetch.
 const PREFETCH_AHEAD: usize = 2048;
+
+/// A reader working through a backlog has its mapping populated this far ahead of its cursor
+/// by a helper thread (started once it has read `READ_AHEAD_AFTER` bytes into a segment).
+const READ_AHEAD_WINDOW: usize = 32 << 20;
+const READ_AHEAD_AFTER: usize = 64 << 10;
 
 /// Where a ready record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,13 +46,17 @@ pub struct RecordLoc {
 pub struct Reader {
     layout: Layout,
     params: Params,
-    seg: Option<Segment>,
+    seg: Option<Arc<Segment>>,
     offset: u64,
     /// Fixed format: logical range `[seg_start, seg_end)` of the open segment (hot path).
     seg_start: u64,
     seg_end: u64,
     /// Fixed format: bytes per record, marker included (0 for stream).
     stride: usize,
+    /// The helper that populates the mapping ahead of the cursor (started on first use), and
+    /// the in-file position at which to ask it for the next window.
+    prefaulter: Option<Prefaulter>,
+    prefault_at: usize,
 }
 
 impl Reader {
@@ -57,6 +70,8 @@ impl Reader {
             seg_start: 0,
             seg_end: 0,
             stride: params.stride().unwrap_or(0) as usize,
+            prefaulter: None,
+            prefault_at: usize::MAX,
         }
     }
 
@@ -96,16 +111,58 @@ impl Reader {
 
     /// The record at the cursor when it is ready on the common path (segment open, marker
     /// mapped and set); `None` means "ask [`Reader::poll`]", not "nothing there".
-    #[inline]
-    pub fn poll_fast(&self) -> Option<RecordLoc> {
-        if self.stride != 0 {
+    #[inline(always)]
+    pub fn poll_fast(&mut self) -> Option<RecordLoc> {
+        let loc = if self.stride != 0 {
             self.fixed_fast()
         } else {
             self.stream_fast()
+        }?;
+        if loc.payload_pos >= self.prefault_at {
+            self.read_ahead(loc.payload_pos);
         }
+        Some(loc)
     }
 
-    #[inline]
+    /// Makes `seg` the open segment, the cursor being at `offset` inside it.
+    fn set_segment(&mut self, seg: Option<Segment>) {
+        self.prefault_at = match &seg {
+            Some(s) => (self.offset.saturating_sub(s.start()) as usize) + READ_AHEAD_AFTER,
+            None => usize::MAX,
+        };
+        self.seg = seg.map(Arc::new);
+    }
+
+    /// Asks the helper thread to populate the next window of a segment the cursor is working
+    /// through, as far as the producer's published offset says there is data (a hint only:
+    /// readiness still comes from the markers). Not once the reader has caught up with the
+    /// writer: populating past the data would allocate the pages the writer is about to fault.
+    #[cold]
+    fn read_ahead(&mut self, pos: usize) {
+        self.prefault_at = pos + READ_AHEAD_WINDOW / 2;
+        let Some(seg) = &self.seg else {
+            return;
+        };
+        if seg.caught_up() {
+            return;
+        }
+        let Ok(Some(data_end)) = read_offset(&self.layout.producer_offset()) else {
+            return;
+        };
+        let data_pos = data_end.saturating_sub(seg.start()).min(usize::MAX as u64) as usize;
+        let end = (pos + READ_AHEAD_WINDOW)
+            .min(seg.mapped_len())
+            .min(data_pos);
+        if end < pos + READ_AHEAD_WINDOW / 8 {
+            return;
+        }
+        let pf = self
+            .prefaulter
+            .get_or_insert_with(|| Prefaulter::start("mfq-readahead"));
+        pf.request(seg.clone(), pos, end);
+    }
+
+    #[inline(always)]
     fn fixed_fast(&self) -> Option<RecordLoc> {
         let seg = self.seg.as_ref()?;
         if self.offset < self.seg_start || self.offset >= self.seg_end {
@@ -148,7 +205,7 @@ impl Reader {
         let pos = (self.offset - self.seg_start) as usize;
         let mpos = pos + m - 1;
         if mpos >= seg.mapped_len() {
-            seg.refresh()?;
+            refresh(seg)?;
         }
         match seg.byte(mpos) {
             END_MARKER => Ok(Some(RecordLoc {
@@ -174,7 +231,8 @@ impl Reader {
     fn open_fixed(&mut self) -> Result<()> {
         let start = self.params.fixed_segment_start(self.offset);
         let path = self.layout.segment(start);
-        self.seg = Segment::open_read(&path, start, self.params.file_len())?;
+        let seg = Segment::open_read(&path, start, self.params.file_len())?;
+        self.set_segment(seg);
         self.seg_start = start;
         self.seg_end = start + self.params.span();
         Ok(())
@@ -186,7 +244,8 @@ impl Reader {
         }
         loop {
             if self.seg.is_none() {
-                self.seg = self.locate_stream()?;
+                let seg = self.locate_stream()?;
+                self.set_segment(seg);
             }
             let Some(seg) = self.seg.as_mut() else {
                 return Ok(None);
@@ -263,7 +322,7 @@ impl Reader {
         let max = self.params.max_payload();
         let seg = self.seg.as_mut().expect("segment open");
         if pos + STREAM_HEADER > seg.mapped_len() {
-            seg.refresh()?;
+            refresh(seg)?;
         }
         let len = codec::stream_len(&seg.bytes(pos, STREAM_HEADER));
         let first = seg.byte(pos);
@@ -278,7 +337,7 @@ impl Reader {
         let l = len as usize;
         let mpos = pos + STREAM_HEADER + l;
         if mpos >= seg.mapped_len() {
-            seg.refresh()?;
+            refresh(seg)?;
         }
         let loc = RecordLoc {
             offset: self.offset,
@@ -310,13 +369,13 @@ impl Reader {
 
     /// Opens `D20(offset)` if it exists and makes it current.
     fn switch_to_next(&mut self) -> Result<bool> {
-        if self.seg.as_ref().map(Segment::start) == Some(self.offset) {
+        if self.seg.as_ref().map(|s| s.start()) == Some(self.offset) {
             return Ok(false);
         }
         let path = self.layout.segment(self.offset);
         match open_stream(&path, self.offset, &self.params)? {
             Some(s) => {
-                self.seg = Some(s);
+                self.set_segment(Some(s));
                 Ok(true)
             }
             None => Ok(false),
@@ -330,6 +389,15 @@ impl Reader {
             return Ok(None);
         };
         open_stream(&found.path, found.start, &self.params)
+    }
+}
+
+/// Remaps a segment whose file has grown; skipped (retried at the next poll) while the
+/// prefault helper holds the segment.
+fn refresh(seg: &mut Arc<Segment>) -> Result<bool> {
+    match Arc::get_mut(seg) {
+        Some(s) => s.refresh(),
+        None => Ok(false),
     }
 }
 

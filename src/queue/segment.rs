@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::{Error, IoContext, Result};
 use super::sys::{self, Lock, Map};
@@ -22,7 +23,7 @@ pub struct Segment {
     /// The length the format says the file has (bytes past the file's end read as zero).
     logical_len: u64,
     /// Readahead is off past the writer (see [`Segment::reader_caught_up`]).
-    readahead_off: bool,
+    readahead_off: AtomicBool,
 }
 
 impl Segment {
@@ -66,7 +67,7 @@ impl Segment {
             file,
             map,
             logical_len: len,
-            readahead_off: false,
+            readahead_off: AtomicBool::new(false),
         })
     }
 
@@ -89,7 +90,7 @@ impl Segment {
             file,
             map,
             logical_len,
-            readahead_off: false,
+            readahead_off: AtomicBool::new(false),
         }))
     }
 
@@ -130,7 +131,7 @@ impl Segment {
         }
         self.map = Map::read_only(&self.file, to_usize(want, &self.path)?)
             .ctx("map segment", &self.path)?;
-        self.readahead_off = false;
+        self.readahead_off = AtomicBool::new(false);
         Ok(true)
     }
 
@@ -138,11 +139,15 @@ impl Segment {
     /// file is read without readahead from now on (once per mapping; see
     /// [`Map::no_readahead_from`]). A reader working through a backlog keeps readahead.
     #[inline]
-    pub fn reader_caught_up(&mut self, pos: usize) {
-        if !self.readahead_off {
-            self.readahead_off = true;
+    pub fn reader_caught_up(&self, pos: usize) {
+        if !self.readahead_off.swap(true, Ordering::Relaxed) {
             self.map.no_readahead_from(pos);
         }
+    }
+
+    /// Whether a reader has caught up with the writer in this segment.
+    pub fn caught_up(&self) -> bool {
+        self.readahead_off.load(Ordering::Relaxed)
     }
 
     /// Loads the byte at `pos` with acquire ordering; past the mapped length it is zero.

@@ -64,6 +64,10 @@ impl Map {
         } else {
             opts.map_raw_read_only(file)?
         };
+        assert!(
+            (raw.as_ptr() as usize) % page_size() == 0,
+            "mmap returned an unaligned address"
+        );
         Ok(Map {
             base: raw.as_mut_ptr(),
             raw: Some(raw),
@@ -188,10 +192,12 @@ impl Map {
     }
 
     /// An atomic view of an 8-byte aligned word (offset files).
+    #[inline]
     pub fn atomic_u64(&self, pos: usize) -> &AtomicU64 {
         self.check(pos, 8);
-        assert!(pos % 8 == 0 && (self.ptr() as usize) % 8 == 0, "unaligned");
-        // SAFETY: in bounds, 8-aligned (mappings are page-aligned). Every process that maps an
+        assert!(pos % 8 == 0, "unaligned");
+        // SAFETY: in bounds, 8-aligned (a non-empty mapping is page-aligned, asserted when it is
+        // made, and pos is a multiple of 8). Every process that maps an
         // offset file uses aligned 8-byte stores (.NET included), so atomic access is sound.
         unsafe { &*(self.ptr().add(pos) as *const AtomicU64) }
     }
@@ -216,25 +222,31 @@ impl Map {
         }
     }
 
-    /// Asks the kernel to fault `[pos, pos+len)` in writable (`MADV_POPULATE_WRITE`) without
-    /// changing its contents, so the writer does not take page faults on its hot path.
-    /// Best effort: errors (old kernels) are ignored.
-    pub fn populate_write(&self, pos: usize, len: usize) {
-        if !self.writable || len == 0 || pos >= self.len {
+    /// Asks the kernel to fault `[pos, pos+len)` in (`MADV_POPULATE_WRITE` for a writable
+    /// mapping, `MADV_POPULATE_READ` for a read-only one) without changing its contents, so
+    /// the thread that uses the pages does not take page faults on its hot path. Best effort:
+    /// errors (old kernels) are ignored.
+    pub fn populate(&self, pos: usize, len: usize) {
+        if len == 0 || pos >= self.len {
             return;
         }
         let page = page_size();
         let start = pos / page * page;
-        let end = (pos + len).min(self.len);
+        let end = pos.saturating_add(len).min(self.len);
+        const MADV_POPULATE_READ: libc::c_int = 22;
         const MADV_POPULATE_WRITE: libc::c_int = 23;
-        // SAFETY: the range lies inside our own live mapping; MADV_POPULATE_WRITE only faults
-        // pages in and never changes their contents, so concurrent readers and writers are
-        // unaffected.
+        let advice = if self.writable {
+            MADV_POPULATE_WRITE
+        } else {
+            MADV_POPULATE_READ
+        };
+        // SAFETY: the range lies inside our own live mapping; populating only faults pages in
+        // and never changes their contents, so concurrent readers and writers are unaffected.
         unsafe {
             libc::madvise(
                 self.ptr().add(start) as *mut libc::c_void,
                 end - start,
-                MADV_POPULATE_WRITE,
+                advice,
             );
         }
     }
