@@ -32,6 +32,8 @@ fn bench_reports_every_figure_and_cleans_up() {
         "cross_process_msgs_per_sec",
         "durable_msgs_per_sec",
         "memcpy_msgs_per_sec",
+        "memcpy_resident_msgs_per_sec",
+        "read_limit_msgs_per_sec",
         "flush_every_message_msgs_per_sec",
         "disk_bytes_per_sec",
     ] {

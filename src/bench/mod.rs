@@ -1,5 +1,5 @@
 //! `mfq bench` workloads: each run measures, in scratch stores under one folder, the bare
-//! memcpy limit, single-process write and read, the durable producer (against the disk's
+//! memcpy limits (fresh pages, resident pages, reading back), single-process write and read, the durable producer (against the disk's
 //! sequential bandwidth measured in the same run), flush-every-message, and, with two
 //! processes, end-to-end throughput, one-way latency and blocked-consumer wake-up latency.
 //!
@@ -42,8 +42,13 @@ pub struct Config {
 pub struct RunFigures {
     /// Payload bytes per message (for MB/s).
     pub write_bytes_per_msg: f64,
-    /// Bare memcpy of the payloads into a mapped file.
+    /// Bare memcpy of the payloads into a new mapped file (fresh pages faulted on the copying
+    /// thread): the writer's limit.
     pub memcpy_msgs_per_sec: f64,
+    /// The same copy into resident, mapped pages: pure copy bandwidth.
+    pub memcpy_resident_msgs_per_sec: f64,
+    /// Reading the last byte of each message through a new mapping: the reader's limit.
+    pub read_limit_msgs_per_sec: f64,
     /// Producer, no durability.
     pub write_msgs_per_sec: f64,
     /// Consumer reading and committing every record.
@@ -104,7 +109,9 @@ fn run_once(
     };
     progress("memcpy limit");
     let t = limits::memcpy_into_mapped_file(&dir.join("memcpy"), &payload, cfg.count)?;
-    f.memcpy_msgs_per_sec = rate(cfg.count, t.as_secs_f64());
+    f.memcpy_msgs_per_sec = rate(cfg.count, t.fresh.as_secs_f64());
+    f.memcpy_resident_msgs_per_sec = rate(cfg.count, t.resident.as_secs_f64());
+    f.read_limit_msgs_per_sec = rate(cfg.count, t.read.as_secs_f64());
     progress("write");
     let store = Store::create(dir.join("write"), cfg.params)?;
     f.write_msgs_per_sec = produce(&store, &payload, cfg.count, None, true)?;
@@ -255,6 +262,8 @@ fn medians(runs: &[RunFigures]) -> RunFigures {
     RunFigures {
         write_bytes_per_msg: m(|r| r.write_bytes_per_msg),
         memcpy_msgs_per_sec: m(|r| r.memcpy_msgs_per_sec),
+        memcpy_resident_msgs_per_sec: m(|r| r.memcpy_resident_msgs_per_sec),
+        read_limit_msgs_per_sec: m(|r| r.read_limit_msgs_per_sec),
         write_msgs_per_sec: m(|r| r.write_msgs_per_sec),
         read_msgs_per_sec: m(|r| r.read_msgs_per_sec),
         cross_process_msgs_per_sec: mo(|r| r.cross_process_msgs_per_sec),

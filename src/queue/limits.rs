@@ -16,12 +16,40 @@ pub fn monotonic_ns() -> u64 {
     sys::monotonic_ns()
 }
 
-/// Copies `count` messages of `payload.len()` bytes into a mapped file at `path` and returns
-/// the time the copies took: the bare-memcpy limit of a writer. The file is allocated and its
-/// pages are faulted in before the clock starts, so the figure is pure copy bandwidth into a
-/// shared file mapping, an upper bound for any writer (an appending writer also pays for fresh
-/// pages, which on virtual machines costs more than the copy). The file is removed.
-pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Result<Duration> {
+/// The bare-memcpy limits of one file: how long each pass over `count` messages took.
+#[derive(Clone, Copy, Debug)]
+pub struct MemcpyLimits {
+    /// Copying into a new, allocated file's mapping: every fresh page is faulted in (and
+    /// zeroed by the kernel) on the copying thread, as a naive appending writer would.
+    pub fresh: Duration,
+    /// Copying again into the same pages, now resident and mapped: pure copy bandwidth, an
+    /// upper bound no writer of fresh pages reaches.
+    pub resident: Duration,
+    /// Reading the last byte of each message back through the mapping (what a reader's
+    /// marker check touches), from a mapping that has never read the file: its fault-around
+    /// faults included, as a reader's are.
+    pub read: Duration,
+}
+
+/// Measures [`MemcpyLimits`] for `count` messages of `payload.len()` bytes in a scratch file
+/// at `path`, with the same mapping layer the engine uses. A first, unmeasured pass over
+/// another file warms the kernel's page allocator up (on a virtual machine the first large
+/// allocations after boot or after other work can be several times slower). The files are
+/// removed.
+pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Result<MemcpyLimits> {
+    measure_memcpy(&path.with_extension("warm-up"), payload, count)?;
+    measure_memcpy(path, payload, count)
+}
+
+fn measure_memcpy(path: &Path, payload: &[u8], count: u64) -> Result<MemcpyLimits> {
+    if payload.is_empty() || count == 0 {
+        let zero = Duration::ZERO;
+        return Ok(MemcpyLimits {
+            fresh: zero,
+            resident: zero,
+            read: zero,
+        });
+    }
     let len = payload.len() as u64 * count;
     let file = OpenOptions::new()
         .read(true)
@@ -32,18 +60,36 @@ pub fn memcpy_into_mapped_file(path: &Path, payload: &[u8], count: u64) -> Resul
         .ctx("create", path)?;
     sys::allocate(&file, len).ctx("allocate", path)?;
     let map = Map::read_write(&file, len as usize).ctx("map", path)?;
-    map.populate(0, len as usize);
+    let copy = || {
+        let t0 = Instant::now();
+        let mut pos = 0;
+        for _ in 0..count {
+            map.write(pos, payload);
+            pos += payload.len();
+        }
+        t0.elapsed()
+    };
+    let fresh = copy();
+    let resident = copy();
+    drop(map);
+    let map = Map::read_only(&file, len as usize).ctx("map", path)?;
     let t0 = Instant::now();
-    let mut pos = 0;
+    let mut seen = 0u64;
+    let mut pos = payload.len() - 1;
     for _ in 0..count {
-        map.write(pos, payload);
+        seen += u64::from(map.load_acquire(pos));
         pos += payload.len();
     }
-    let took = t0.elapsed();
+    let read = t0.elapsed();
+    std::hint::black_box(seen);
     drop(map);
     drop(file);
     let _ = std::fs::remove_file(path);
-    Ok(took)
+    Ok(MemcpyLimits {
+        fresh,
+        resident,
+        read,
+    })
 }
 
 /// Sequential write bandwidth of the disk holding `path`: writes `bytes` in 1 MiB chunks and
