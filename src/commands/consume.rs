@@ -116,6 +116,7 @@ impl Source {
     }
 
     /// Reads the next record into `out` (waiting until `deadline` when given); false when none.
+    #[inline]
     fn next(&mut self, deadline: Option<Instant>, out: &mut Output) -> anyhow::Result<bool> {
         let rec = match (self, deadline) {
             (Source::Commit(c), None) => c.try_next(),

@@ -49,6 +49,7 @@ impl Output {
     }
 
     /// Adds one record to the batch (nothing is written yet).
+    #[inline]
     pub fn push(&mut self, offset: u64, next_offset: u64, payload: &[u8]) {
         self.pending += 1;
         let out = &mut self.buf;

@@ -285,7 +285,7 @@ impl Reader {
     /// The common case, without copies: the segment is open, header and marker lie inside the
     /// mapping, the length is plausible and its low byte is not 0xEE, the marker is set and the
     /// header is unchanged after the acquire. Anything else goes the careful way.
-    #[inline]
+    #[inline(always)]
     fn stream_fast(&self) -> Option<RecordLoc> {
         let seg = self.seg.as_ref()?;
         let pos = self.offset.checked_sub(seg.start())? as usize;

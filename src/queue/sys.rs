@@ -87,12 +87,12 @@ impl Map {
         self.writable
     }
 
-    #[inline]
+    #[inline(always)]
     fn ptr(&self) -> *mut u8 {
         self.base
     }
 
-    #[inline]
+    #[inline(always)]
     fn check(&self, pos: usize, len: usize) {
         assert!(
             pos.checked_add(len).is_some_and(|end| end <= self.len),
@@ -102,7 +102,7 @@ impl Map {
     }
 
     /// Loads one byte with acquire ordering (pairs with [`Map::store_release`]).
-    #[inline]
+    #[inline(always)]
     pub fn load_acquire(&self, pos: usize) -> u8 {
         self.check(pos, 1);
         // SAFETY: pos is in bounds of a live mapping (checked above). Other processes may store
@@ -165,7 +165,7 @@ impl Map {
     }
 
     /// Copies `dst.len()` bytes at `pos` out of the mapping.
-    #[inline]
+    #[inline(always)]
     pub fn read_into(&self, pos: usize, dst: &mut [u8]) {
         self.check(pos, dst.len());
         // SAFETY: in bounds. The bytes may be concurrently written by another process only if
@@ -180,7 +180,7 @@ impl Map {
     /// classifies them). Published records are never written again while a reader may hold them:
     /// the producer only appends, and recovery, which zeroes, refuses to run while a live
     /// process holds the store unless forced.
-    #[inline]
+    #[inline(always)]
     pub fn slice(&self, pos: usize, len: usize) -> &[u8] {
         self.check(pos, len);
         if len == 0 {
