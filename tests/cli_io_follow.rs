@@ -155,12 +155,27 @@ fn tail_into_a_closed_pipe_ends_quietly() {
         .unwrap();
     assert_eq!(err, "", "a closed pipe is not an error");
 
-    // While idle the closed pipe is noticed at the next record.
+    // While idle, with no record coming at all, the hung-up pipe is noticed too.
     let end = 400 * 1005;
     let mut child = spawn(&["tail", arg(&s), "--from", &end.to_string()]);
     drop(child.stdout.take());
-    ok(&run(&["produce", arg(&s), "-m", "wake up"]));
     assert_eq!(wait_bounded(&mut child).code(), Some(0));
+
+    // A tail whose standard output is still open keeps following while idle.
+    let mut child = spawn(&["tail", arg(&s), "--from", &end.to_string()]);
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "an idle tail with a reader keeps running"
+    );
+    ok(&run(&["produce", arg(&s), "-m", "wake up"]));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "wake up\n");
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn stat_json(s: &std::path::Path) -> Value {
@@ -320,4 +335,25 @@ fn stat_bounds_the_stream_lag_count() {
         (Some(10), Some(true))
     );
     assert!(text(&ok(&run(&["stat", arg(&s)]))).contains("≥256"));
+}
+
+#[test]
+fn consume_waiting_into_a_hung_up_pipe_ends_and_keeps_what_was_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    ok(&run(&["produce", arg(&s), "--format", "stream", "-m", "first"]));
+    let mut child = spawn(&["consume", arg(&s), "-n", "5", "--wait", "1h"]);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "first\n");
+    // The reader is gone (dropped with the BufReader); no further record ever comes.
+    assert_eq!(wait_bounded(&mut child).code(), Some(0));
+    let committed = std::fs::read(s.join("offset/consumer.offset")).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(committed.try_into().unwrap()),
+        10,
+        "the delivered record stays committed"
+    );
 }

@@ -4,7 +4,8 @@
 //! Commit rule: records are formatted into a batch (at most 4096 records or 256 KiB); a batch
 //! is written and flushed, and only then is the consumer's offset committed to the end of it.
 //! A failed write (a closed pipe) commits nothing of the failed batch, so records may be
-//! delivered again but never lost. A batch is also delivered before waiting (`--wait`).
+//! delivered again but never lost. A batch is also delivered before waiting (`--wait`), and a
+//! wait ends early, as a closed pipe, when standard output hangs up.
 //! `--peek` reads through an observer at the consumer's offset and changes no file.
 //!
 //! This module must not write segments or move any offset but the chosen consumer's.
@@ -20,6 +21,9 @@ use super::resolve;
 use crate::cli::values::Count;
 use crate::cli::{ConsumeArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
+
+/// How long one wait lasts before `--wait` checks whether standard output has hung up.
+const WAIT_ROUND: Duration = Duration::from_millis(250);
 
 /// Records per batch at most (see the module comment).
 const BATCH_RECORDS: u64 = 4096;
@@ -70,7 +74,7 @@ fn take(
         if !source.next(None, out)? {
             deliver(source, out, &mut stdout)?;
             let Some(d) = wait else { break };
-            if !source.next(Some(Instant::now() + d), out)? {
+            if !wait_for_next(source, Instant::now() + d, out)? {
                 break;
             }
         }
@@ -81,6 +85,25 @@ fn take(
     }
     deliver(source, out, &mut stdout)?;
     Ok(taken)
+}
+
+/// Waits until `deadline` for the next record, in rounds; between rounds it checks whether
+/// standard output has hung up (`mfq consume --wait 1h | head -1` after head is gone), which
+/// ends the command as a closed pipe does: quietly, with everything delivered committed.
+fn wait_for_next(source: &mut Source, deadline: Instant, out: &mut Output) -> anyhow::Result<bool> {
+    loop {
+        let round = (Instant::now() + WAIT_ROUND).min(deadline);
+        if source.next(Some(round), out)? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        if output::stdout_hung_up() {
+            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                .context("cannot write to standard output");
+        }
+    }
 }
 
 /// Writes the batch, then commits the consumer to its end.

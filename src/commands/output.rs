@@ -110,6 +110,23 @@ pub fn stdout_writer() -> Box<dyn Write> {
     }
 }
 
+/// Whether nobody can read standard output any more (the read end of a pipe was closed: `mfq
+/// tail | head` after head has its lines). Lets an idle follower end without waiting for its
+/// next record to fail a write. A terminal or a file never hangs up.
+pub fn stdout_hung_up() -> bool {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let stdout = io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let zero = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match poll(&mut fds, Some(&zero)) {
+        Ok(n) if n > 0 => fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP),
+        _ => false,
+    }
+}
+
 /// A payload as one line of text: as is when it is valid UTF-8 without control characters
 /// (tabs allowed), else fully escaped (`\n`, `\0`, `\xff`, ...) so that it stays one line.
 fn push_text(out: &mut Vec<u8>, payload: &[u8]) {

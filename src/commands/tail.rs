@@ -4,7 +4,9 @@
 //! Start: the end of the data, or the last `-n` records before it, or `--from`. Records ready
 //! now are printed in batches; whenever the reader catches up, the batch is flushed at once, so
 //! a new record shows within milliseconds. While idle it sleeps on the engine's wake-up word in
-//! one-second rounds. A closed standard output is noticed at the next write and ends quietly.
+//! rounds of a quarter second, and between rounds checks whether standard output has hung up
+//! (the reader of its pipe is gone), so `mfq tail | head` ends once head has its lines even when
+//! no further record comes. A closed standard output ends the command quietly (exit 0).
 //!
 //! This module must not write any store file.
 
@@ -19,8 +21,8 @@ use super::resolve;
 use crate::cli::values::TailFrom;
 use crate::cli::{GlobalOpts, TailArgs};
 
-/// How long one idle wait lasts before the loop goes round again.
-const IDLE_ROUND: Duration = Duration::from_secs(1);
+/// How long one idle wait lasts before the loop checks standard output and goes round again.
+const IDLE_ROUND: Duration = Duration::from_millis(250);
 
 /// Runs `mfq tail`.
 pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
@@ -73,7 +75,11 @@ fn follow(observer: &mut Observer, out: &mut Output, exit_at_end: bool) -> anyho
         if exit_at_end {
             return Ok(());
         }
-        while !next_into(observer, Some(Instant::now() + IDLE_ROUND), out)? {}
+        while !next_into(observer, Some(Instant::now() + IDLE_ROUND), out)? {
+            if output::stdout_hung_up() {
+                return Ok(());
+            }
+        }
     }
 }
 
