@@ -73,7 +73,8 @@ pub struct GlobalOpts {
     #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size, global = true)]
     pub segment_size: Option<u64>,
 
-    /// Print machine-readable JSON instead of text (stat, bench and reports).
+    /// Print machine-readable JSON instead of text (stat, bench and reports; for consume and
+    /// tail the same as --output json).
     #[arg(long, global = true)]
     pub json: bool,
 }

@@ -257,6 +257,32 @@ fn hex_output_has_offset_headers_and_no_colour() {
 }
 
 #[test]
+fn global_json_means_json_lines_unless_output_says_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &["hi", "there"]);
+    let peek = |extra: &[&str]| {
+        let args = [
+            &["--json", "consume", arg(&s), "-n", "all", "--peek"],
+            extra,
+        ]
+        .concat();
+        text(&ok(&run(&args)))
+    };
+    assert_eq!(
+        peek(&[]),
+        "{\"offset\":0,\"next_offset\":7,\"size\":2,\"payload\":{\"text\":\"hi\"}}\n\
+         {\"offset\":7,\"next_offset\":17,\"size\":5,\"payload\":{\"text\":\"there\"}}\n"
+    );
+    assert_eq!(peek(&["--output", "text"]), "hi\nthere\n");
+    let tail = text(&ok(&run(&["tail", arg(&s), "-e", "-n", "1", "--json"])));
+    assert_eq!(
+        tail,
+        "{\"offset\":7,\"next_offset\":17,\"size\":5,\"payload\":{\"text\":\"there\"}}\n"
+    );
+}
+
+#[test]
 fn nothing_available_exits_3_quietly_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");

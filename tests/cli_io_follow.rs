@@ -341,7 +341,14 @@ fn stat_bounds_the_stream_lag_count() {
 fn consume_waiting_into_a_hung_up_pipe_ends_and_keeps_what_was_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");
-    ok(&run(&["produce", arg(&s), "--format", "stream", "-m", "first"]));
+    ok(&run(&[
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "-m",
+        "first",
+    ]));
     let mut child = spawn(&["consume", arg(&s), "-n", "5", "--wait", "1h"]);
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())

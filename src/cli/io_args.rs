@@ -90,9 +90,9 @@ pub struct ConsumeArgs {
     /// only, no separators), `hex` (a header line with the offset, then a hex dump; coloured
     /// only on a terminal without NO_COLOR) or `json` (one object per line: `offset`,
     /// `next_offset`, `size` and `payload`, which is `{"text": ...}` for UTF-8, else
-    /// `{"bytes": "<base64>"}`).
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Text)]
-    pub output: OutputMode,
+    /// `{"bytes": "<base64>"}`). Default: `text`, or `json` with the global --json.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub output: Option<OutputMode>,
 }
 
 /// `mfq tail [STORE]`.
@@ -117,6 +117,7 @@ pub struct TailArgs {
     pub exit_at_end: bool,
 
     /// How to print records: `text`, `raw`, `hex` or `json` (see `mfq consume --help`).
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = OutputMode::Text)]
-    pub output: OutputMode,
+    /// Default: `text`, or `json` with the global --json.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub output: Option<OutputMode>,
 }

@@ -91,7 +91,7 @@ fn tail_forms() {
         panic!("expected tail")
     };
     assert_eq!(t.store_dir, Some(PathBuf::from("./store")));
-    assert_eq!((t.lines, t.from, t.output), (0, None, OutputMode::Text));
+    assert_eq!((t.lines, t.from, t.output), (0, None, None));
     let Command::Tail(t) = parse(&["tail", "--from", "beginning", "-e"]).command else {
         panic!("expected tail")
     };
@@ -100,7 +100,7 @@ fn tail_forms() {
     let Command::Tail(t) = parse(&["tail", "-n", "10", "--output", "json"]).command else {
         panic!("expected tail")
     };
-    assert_eq!((t.lines, t.output), (10, OutputMode::Json));
+    assert_eq!((t.lines, t.output), (10, Some(OutputMode::Json)));
     let err = parse_err(&["tail", "-n", "3", "--from", "7"]);
     assert_eq!(err.kind(), ErrorKind::ArgumentConflict);
 }
@@ -114,7 +114,7 @@ fn consume_counts() {
     let Command::Consume(c) = parse(&["consume", "-n", "all", "--output", "json"]).command else {
         panic!("expected consume")
     };
-    assert_eq!((c.count, c.output), (Count::All, OutputMode::Json));
+    assert_eq!((c.count, c.output), (Count::All, Some(OutputMode::Json)));
     let Command::Consume(c) = parse(&["consume", "--wait", "1m 30s", "--consumer", "r"]).command
     else {
         panic!("expected consume")

@@ -49,7 +49,12 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let wait = args.wait.map(Duration::from);
-    let taken = take(&mut source, limit, wait, &mut Output::new(args.output))?;
+    let taken = take(
+        &mut source,
+        limit,
+        wait,
+        &mut Output::new(resolve::output_mode(global, args.output)),
+    )?;
     if taken > 0 {
         return Ok(());
     }

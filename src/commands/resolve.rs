@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use mfq::queue::{self, ParamsRequest, Store};
 
-use crate::cli::{values, GlobalOpts};
+use crate::cli::values::{self, OutputMode};
+use crate::cli::GlobalOpts;
 
 /// The store folder: the positional argument, else `-s/--store` (or `MFQ_STORE`), else `.`.
 pub fn store_path(global: &GlobalOpts, positional: Option<&PathBuf>) -> PathBuf {
@@ -40,6 +41,16 @@ pub fn open_store(global: &GlobalOpts, positional: Option<&PathBuf>) -> anyhow::
 /// Opens the store at `path` with a parameter request.
 pub fn open_at(path: &Path, req: &ParamsRequest) -> anyhow::Result<Store> {
     Store::open(path, req).with_context(|| format!("cannot open store {}", path.display()))
+}
+
+/// The record layout of `consume` and `tail`: `--output` when given, else JSON lines with the
+/// global `--json`, else text.
+pub fn output_mode(global: &GlobalOpts, explicit: Option<OutputMode>) -> OutputMode {
+    explicit.unwrap_or(if global.json {
+        OutputMode::Json
+    } else {
+        OutputMode::Text
+    })
 }
 
 /// Parses a consumer name (`None`: the default consumer).

@@ -35,7 +35,7 @@ pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot follow {}", path.display()))?;
     follow(
         &mut observer,
-        &mut Output::new(args.output),
+        &mut Output::new(resolve::output_mode(global, args.output)),
         args.exit_at_end,
     )
 }
