@@ -1,0 +1,138 @@
+//! The reader's read-ahead helper (a thread that populates a reader's mapping ahead of its
+//! cursor while it works through a backlog of more than a few MiB): readers that use it still
+//! return exactly the appended records, in order, in both formats, from the start, from the
+//! middle of a segment, and while a producer keeps appending from another thread. The first
+//! case also checks that the helper thread really ran. No timing is asserted.
+
+mod engine_util;
+
+use std::time::{Duration, Instant};
+
+use engine_util::*;
+use mfq::queue::{ConsumerId, OwnedRecord, Params, ProducerOptions, StartAt, Store};
+
+/// Segments of 8 MiB: a backlog of several MiB per segment, so the helper is asked to work.
+const SEGMENT: u64 = 8 << 20;
+
+/// Whether a thread named `mfq-readahead` exists in this process now.
+fn helper_running() -> bool {
+    std::fs::read_dir("/proc/self/task").unwrap().any(|t| {
+        let comm = t.unwrap().path().join("comm");
+        std::fs::read_to_string(comm).is_ok_and(|c| c.trim() == "mfq-readahead")
+    })
+}
+
+fn no_flush() -> ProducerOptions {
+    ProducerOptions {
+        flush_every: None,
+        ..Default::default()
+    }
+}
+
+/// Appends messages until at least `bytes` of records are written; returns them.
+fn fill(store: &Store, bytes: u64) -> Vec<OwnedRecord> {
+    let mut p = store.producer(no_flush()).unwrap();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while p.offset() < bytes {
+        let payload = message(store.params(), i);
+        let offset = p.append(&payload).unwrap();
+        out.push(OwnedRecord {
+            offset,
+            next_offset: p.offset(),
+            payload,
+        });
+        i += 1;
+    }
+    p.close().unwrap();
+    out
+}
+
+/// Reads every ready record with a consumer, noting whether the helper ran meanwhile.
+fn consume_all(store: &Store, name: &str) -> (Vec<OwnedRecord>, bool) {
+    let id = ConsumerId::parse(name).unwrap();
+    let mut c = store.consumer(&id, StartAt::Earliest).unwrap();
+    let mut got = Vec::new();
+    let mut seen_helper = false;
+    while let Some(r) = c.try_next().unwrap() {
+        got.push(r.to_owned());
+        c.commit().unwrap();
+        if got.len() % 4096 == 0 && !seen_helper {
+            seen_helper = helper_running();
+        }
+    }
+    (got, seen_helper)
+}
+
+#[test]
+fn a_consumer_with_a_backlog_reads_exactly_what_was_written() {
+    for params in [
+        Params::fixed(24, SEGMENT).unwrap(),
+        Params::stream(SEGMENT).unwrap(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path(), params).unwrap();
+        let want = fill(&store, 3 * SEGMENT + SEGMENT / 2);
+        let (got, seen_helper) = consume_all(&store, "backlog");
+        assert_eq!(got.len(), want.len(), "{}", describe(&params));
+        assert!(got == want, "{}: records differ", describe(&params));
+        assert!(
+            seen_helper,
+            "{}: the read-ahead helper ran",
+            describe(&params)
+        );
+    }
+}
+
+#[test]
+fn an_observer_from_the_middle_of_a_segment_reads_the_rest() {
+    let params = Params::fixed(40, SEGMENT).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), params).unwrap();
+    let want = fill(&store, 2 * SEGMENT);
+    let from = want.len() / 3;
+    let mut obs = store.observer(StartAt::Offset(want[from].offset)).unwrap();
+    let got = drain_observer(&mut obs);
+    assert!(got == want[from..], "records from the middle differ");
+}
+
+#[test]
+fn a_consumer_catching_up_with_a_live_producer_reads_everything_in_order() {
+    let params = Params::fixed(32, SEGMENT).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), params).unwrap();
+    let total: u64 = 4 * SEGMENT / 33;
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut p = store.producer(no_flush()).unwrap();
+            for i in 0..total {
+                p.append(&message(store.params(), i)).unwrap();
+            }
+            p.close().unwrap();
+        })
+    };
+    // Let a backlog build up, then follow the producer to its end.
+    while store.data_end().unwrap() < SEGMENT / 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut c = store
+        .consumer(&ConsumerId::Default, StartAt::Earliest)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut n = 0u64;
+    while n < total {
+        let r = c
+            .next_until(Some(deadline), None)
+            .unwrap()
+            .unwrap_or_else(|| panic!("record {n} did not arrive"));
+        assert_eq!(r.payload, message(&params, n), "record {n}");
+        n += 1;
+        c.commit().unwrap();
+    }
+    writer.join().unwrap();
+    assert!(
+        c.try_next().unwrap().is_none(),
+        "nothing after the last record"
+    );
+}
