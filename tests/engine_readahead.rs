@@ -136,3 +136,39 @@ fn a_consumer_catching_up_with_a_live_producer_reads_everything_in_order() {
         "nothing after the last record"
     );
 }
+
+#[test]
+fn a_consumer_that_caught_up_and_fell_behind_again_reads_everything() {
+    let params = Params::fixed(48, SEGMENT).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), params).unwrap();
+    let mut p = store.producer(no_flush()).unwrap();
+    let mut c = store
+        .consumer(&ConsumerId::Default, StartAt::Earliest)
+        .unwrap();
+    let mut next = 0u64;
+    for round in 0..3 {
+        // A little, read at once (the consumer catches up), then a backlog of several MiB in
+        // the same segment.
+        for burst in [100, 120_000] {
+            let upto = next + burst;
+            for i in next..upto {
+                p.append(&message(&params, i)).unwrap();
+            }
+            for i in next..upto {
+                let r = c
+                    .try_next()
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("record {i}"));
+                assert_eq!(r.payload, message(&params, i), "round {round}, record {i}");
+                c.commit().unwrap();
+            }
+            assert!(
+                c.try_next().unwrap().is_none(),
+                "caught up after record {upto}"
+            );
+            next = upto;
+        }
+    }
+    p.close().unwrap();
+}

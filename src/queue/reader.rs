@@ -135,17 +135,15 @@ impl Reader {
 
     /// Asks the helper thread to populate the next window of a segment the cursor is working
     /// through, as far as the producer's published offset says there is data (a hint only:
-    /// readiness still comes from the markers). Not once the reader has caught up with the
-    /// writer: populating past the data would allocate the pages the writer is about to fault.
+    /// readiness still comes from the markers), when that is a backlog of at least 4 MiB. Never
+    /// past the data: that would allocate the pages the writer is about to fault. A reader that
+    /// had caught up and is that far behind again gets its readahead back.
     #[cold]
     fn read_ahead(&mut self, pos: usize) {
         self.prefault_at = pos + READ_AHEAD_WINDOW / 2;
         let Some(seg) = &self.seg else {
             return;
         };
-        if seg.caught_up() {
-            return;
-        }
         let Ok(Some(data_end)) = read_offset(&self.layout.producer_offset()) else {
             return;
         };
@@ -156,6 +154,8 @@ impl Reader {
         if end < pos + READ_AHEAD_WINDOW / 8 {
             return;
         }
+        // A backlog: a reader that had caught up has fallen behind again.
+        seg.reader_fell_behind(pos);
         let pf = self
             .prefaulter
             .get_or_insert_with(|| Prefaulter::start("mfq-readahead"));

@@ -137,17 +137,20 @@ impl Segment {
 
     /// A reader found no record at `pos`: it has caught up with the writer, so the rest of the
     /// file is read without readahead from now on (once per mapping; see
-    /// [`Map::no_readahead_from`]). A reader working through a backlog keeps readahead.
+    /// [`Map::set_readahead_from`]). A reader working through a backlog keeps readahead.
     #[inline]
     pub fn reader_caught_up(&self, pos: usize) {
         if !self.readahead_off.swap(true, Ordering::Relaxed) {
-            self.map.no_readahead_from(pos);
+            self.map.set_readahead_from(pos, false);
         }
     }
 
-    /// Whether a reader has caught up with the writer in this segment.
-    pub fn caught_up(&self) -> bool {
-        self.readahead_off.load(Ordering::Relaxed)
+    /// A reader that had caught up is a backlog behind the writer again (at `pos`): readahead
+    /// comes back on for the rest of the file, in case the pages have left the page cache.
+    pub fn reader_fell_behind(&self, pos: usize) {
+        if self.readahead_off.swap(false, Ordering::Relaxed) {
+            self.map.set_readahead_from(pos, true);
+        }
     }
 
     /// Loads the byte at `pos` with acquire ordering; past the mapped length it is zero.

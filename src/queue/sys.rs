@@ -128,16 +128,22 @@ impl Map {
         }
     }
 
-    /// Turns off the kernel's readahead for faults at `pos` and beyond (`MADV_RANDOM`). A
-    /// reader that has caught up with the writer calls it: pages past the data are not on disk
-    /// yet, and reading them ahead would only allocate and zero pages the writer is about to
-    /// fault in, with each side then waiting on the other's locked folios. Best effort.
-    pub fn no_readahead_from(&self, pos: usize) {
+    /// Turns the kernel's readahead for faults at `pos` and beyond off (`MADV_RANDOM`) or back
+    /// on (`MADV_NORMAL`). A reader that has caught up with the writer turns it off: pages past
+    /// the data are not on disk yet, and reading them ahead would only allocate and zero pages
+    /// the writer is about to fault in, with each side then waiting on the other's locked
+    /// folios. A reader that has fallen behind again turns it back on. Best effort.
+    pub fn set_readahead_from(&self, pos: usize, on: bool) {
         let page = page_size();
         let start = pos / page * page;
+        let advice = if on {
+            memmap2::Advice::Normal
+        } else {
+            memmap2::Advice::Random
+        };
         if let Some(raw) = &self.raw {
             if start < self.len {
-                let _ = raw.advise_range(memmap2::Advice::Random, start, self.len - start);
+                let _ = raw.advise_range(advice, start, self.len - start);
             }
         }
     }
