@@ -43,6 +43,12 @@ const FUTEX_SLEEPS: [Duration; 4] = [
     Duration::from_millis(50),
 ];
 
+/// A spinning reader pauses this many times between polls. A reader at the head polls the
+/// cache line the producer is writing; polling it less often leaves the line to the producer
+/// (two processes, 6 alternating runs each: median 20.7M msg/s against 11.4M with one pause)
+/// and costs a message that arrives meanwhile under 0.1 µs (one-way p50 stayed at 180 ns).
+const PAUSES_PER_POLL: u32 = 4;
+
 /// A reader that has spun this long without a record offers its CPU to other runnable threads
 /// between polls: on a small machine the producer it waits for may need that CPU (its page
 /// prefaulter, or the producer itself). Shorter waits spin undisturbed, for latency.
@@ -66,7 +72,9 @@ pub fn wait_next(
         }
         polls = polls.wrapping_add(1);
         if !sleeping && polls % 64 != 0 {
-            std::hint::spin_loop();
+            for _ in 0..PAUSES_PER_POLL {
+                std::hint::spin_loop();
+            }
             continue;
         }
         let now = Instant::now();
