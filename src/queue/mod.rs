@@ -34,6 +34,7 @@ pub mod positions;
 mod prefault;
 mod producer;
 pub mod prune;
+mod readahead;
 mod reader;
 pub mod recovery;
 pub mod scan;

@@ -16,18 +16,12 @@ use super::codec::{
 };
 use super::error::{Error, Result};
 use super::layout::Layout;
-use super::offsets::read_offset;
 use super::params::{Format, Params};
-use super::prefault::Prefaulter;
+use super::readahead::ReadAhead;
 use super::segment::Segment;
 
 /// How far ahead of the marker it reads a reader asks the CPU to prefetch.
 const PREFETCH_AHEAD: usize = 2048;
-
-/// A reader working through a backlog has its mapping populated this far ahead of its cursor
-/// by a helper thread (started once it has read `READ_AHEAD_AFTER` bytes into a segment).
-const READ_AHEAD_WINDOW: usize = 32 << 20;
-const READ_AHEAD_AFTER: usize = 64 << 10;
 
 /// Where a ready record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,10 +47,8 @@ pub struct Reader {
     seg_end: u64,
     /// Fixed format: bytes per record, marker included (0 for stream).
     stride: usize,
-    /// The helper that populates the mapping ahead of the cursor (started on first use), and
-    /// the in-file position at which to ask it for the next window.
-    prefaulter: Option<Prefaulter>,
-    prefault_at: usize,
+    /// Populating the mapping ahead of a cursor that works through a backlog.
+    read_ahead: ReadAhead,
 }
 
 impl Reader {
@@ -70,8 +62,7 @@ impl Reader {
             seg_start: 0,
             seg_end: 0,
             stride: params.stride().unwrap_or(0) as usize,
-            prefaulter: None,
-            prefault_at: usize::MAX,
+            read_ahead: ReadAhead::new(),
         }
     }
 
@@ -118,48 +109,19 @@ impl Reader {
         } else {
             self.stream_fast()
         }?;
-        if loc.payload_pos >= self.prefault_at {
-            self.read_ahead(loc.payload_pos);
+        if let Some(seg) = &self.seg {
+            self.read_ahead.at(loc.payload_pos, seg, &self.layout);
         }
         Some(loc)
     }
 
     /// Makes `seg` the open segment, the cursor being at `offset` inside it.
     fn set_segment(&mut self, seg: Option<Segment>) {
-        self.prefault_at = match &seg {
-            Some(s) => (self.offset.saturating_sub(s.start()) as usize) + READ_AHEAD_AFTER,
-            None => usize::MAX,
-        };
+        let pos = seg
+            .as_ref()
+            .map(|s| self.offset.saturating_sub(s.start()) as usize);
+        self.read_ahead.reset(pos);
         self.seg = seg.map(Arc::new);
-    }
-
-    /// Asks the helper thread to populate the next window of a segment the cursor is working
-    /// through, as far as the producer's published offset says there is data (a hint only:
-    /// readiness still comes from the markers), when that is a backlog of at least 4 MiB. Never
-    /// past the data: that would allocate the pages the writer is about to fault. A reader that
-    /// had caught up and is that far behind again gets its readahead back.
-    #[cold]
-    fn read_ahead(&mut self, pos: usize) {
-        self.prefault_at = pos + READ_AHEAD_WINDOW / 2;
-        let Some(seg) = &self.seg else {
-            return;
-        };
-        let Ok(Some(data_end)) = read_offset(&self.layout.producer_offset()) else {
-            return;
-        };
-        let data_pos = data_end.saturating_sub(seg.start()).min(usize::MAX as u64) as usize;
-        let end = (pos + READ_AHEAD_WINDOW)
-            .min(seg.mapped_len())
-            .min(data_pos);
-        if end < pos + READ_AHEAD_WINDOW / 8 {
-            return;
-        }
-        // A backlog: a reader that had caught up has fallen behind again.
-        seg.reader_fell_behind(pos);
-        let pf = self
-            .prefaulter
-            .get_or_insert_with(|| Prefaulter::start("mfq-readahead"));
-        pf.request(seg.clone(), pos, end);
     }
 
     #[inline(always)]
