@@ -157,7 +157,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__bench)
-            opts="-s -h --count --size --flush-every --processes --runs --quick --store --format --record-size --segment-size --json --help"
+            opts="-s -h --count --size --flush-every --processes --runs --quick --only --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,6 +181,10 @@ _mfq() {
                     ;;
                 --runs)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -W "write read durable sync cross latency wake" -- "${cur}"))
                     return 0
                     ;;
                 --store)

@@ -141,6 +141,13 @@ complete -c mfq -n "__fish_mfq_using_subcommand bench" -l size -d 'Payload size 
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l flush-every -d 'Flush after every N messages (see `mfq produce --help`)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l processes -d '2 (default): also run the two-process workloads (end-to-end throughput with a spinning consumer process, one-way latency, blocked-consumer wake-up latency); 1: only the single-process workloads' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l runs -d 'How many times to repeat the measurement; the report shows each run and the median. Default: 3 (1 with --quick)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l only -d 'Run only these workloads, comma-separated (`--only durable`, `--only write,read`). The memcpy limits always run. Default: all (the two-process ones as --processes says)' -r -f -a "write\t'One producer, no flush policy'
+read\t'One consumer reading and committing what the write workload wrote'
+durable\t'A producer with the flush policy until all is confirmed, and the disk\'s bandwidth'
+sync\t'A producer that syncs after every message'
+cross\t'A producer and a spinning consumer in two processes'
+latency\t'One-way latency between two processes'
+wake\t'Wake-up latency of a blocked consumer'"
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"

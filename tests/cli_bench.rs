@@ -64,3 +64,59 @@ fn bench_refuses_a_size_that_cannot_carry_a_timestamp() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("mfq: --size must be at least 8"));
 }
+
+#[test]
+fn only_runs_the_chosen_workloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .args(["bench", dir.path().to_str().unwrap()])
+        .args(["--count", "3000", "--runs", "1", "--json"])
+        .args(["--only", "read,sync"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "read_msgs_per_sec",
+        "flush_every_message_msgs_per_sec",
+        "memcpy_msgs_per_sec",
+    ] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {v}");
+    }
+    for key in [
+        "write_msgs_per_sec",
+        "durable_msgs_per_sec",
+        "disk_bytes_per_sec",
+        "cross_process_msgs_per_sec",
+        "latency_ns",
+        "wake_latency_ns",
+    ] {
+        assert!(v[key].is_null(), "{key} was not selected: {v}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "scratch files left behind: {left:?}");
+}
+
+#[test]
+fn only_two_process_workloads_need_two_processes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .args([
+            "bench",
+            "--quick",
+            "--processes",
+            "1",
+            "--only",
+            "durable,latency",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "mfq: --only cross, latency and wake run two processes; drop --processes 1\n"
+    );
+}

@@ -31,13 +31,49 @@ pub struct Config {
     pub count: u64,
     /// The durable policy's flush interval in messages.
     pub flush_every: u64,
-    /// Run the two-process workloads too.
-    pub two_processes: bool,
+    /// Which workloads to run.
+    pub selection: Selection,
     /// Repetitions.
     pub runs: u32,
 }
 
-/// Figures of one run (messages per second unless named otherwise).
+/// Which workloads a run measures. The memcpy limits always run: every figure is read against
+/// them. `read` reads the store that the write workload fills, so it writes too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Producer, no durability.
+    pub write: bool,
+    /// Consumer reading and committing.
+    pub read: bool,
+    /// Producer with the flush policy, and the disk's bandwidth to compare it with.
+    pub durable: bool,
+    /// Flush after every message.
+    pub sync: bool,
+    /// Producer and spinning consumer in two processes.
+    pub cross: bool,
+    /// One-way latency (two processes).
+    pub latency: bool,
+    /// Blocked-consumer wake-up latency (two processes).
+    pub wake: bool,
+}
+
+impl Selection {
+    /// Everything, with or without the two-process workloads.
+    pub fn all(two_processes: bool) -> Selection {
+        Selection {
+            write: true,
+            read: true,
+            durable: true,
+            sync: true,
+            cross: two_processes,
+            latency: two_processes,
+            wake: two_processes,
+        }
+    }
+}
+
+/// Figures of one run (messages per second unless named otherwise); `None` for a workload
+/// that was not selected.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RunFigures {
     /// Payload bytes per message (for MB/s).
@@ -50,9 +86,9 @@ pub struct RunFigures {
     /// Reading the last byte of each message through a new mapping: the reader's limit.
     pub read_limit_msgs_per_sec: f64,
     /// Producer, no durability.
-    pub write_msgs_per_sec: f64,
+    pub write_msgs_per_sec: Option<f64>,
     /// Consumer reading and committing every record.
-    pub read_msgs_per_sec: f64,
+    pub read_msgs_per_sec: Option<f64>,
     /// Producer and a spinning consumer in two processes.
     pub cross_process_msgs_per_sec: Option<f64>,
     /// One-way latency, one message in flight, spinning consumer.
@@ -60,13 +96,13 @@ pub struct RunFigures {
     /// Wake-up latency of a blocked (not spinning) consumer.
     pub wake_latency_ns: Option<Percentiles>,
     /// Producer with the durability policy, until everything is confirmed.
-    pub durable_msgs_per_sec: f64,
+    pub durable_msgs_per_sec: Option<f64>,
     /// Durable throughput in bytes of records per second.
-    pub durable_bytes_per_sec: f64,
+    pub durable_bytes_per_sec: Option<f64>,
     /// Sequential write bandwidth of the disk (write + fdatasync).
-    pub disk_bytes_per_sec: f64,
+    pub disk_bytes_per_sec: Option<f64>,
     /// Producer that syncs after every message on its own thread.
-    pub flush_every_message_msgs_per_sec: f64,
+    pub flush_every_message_msgs_per_sec: Option<f64>,
 }
 
 /// All runs and their medians.
@@ -112,36 +148,74 @@ fn run_once(
     f.memcpy_msgs_per_sec = rate(cfg.count, t.fresh.as_secs_f64());
     f.memcpy_resident_msgs_per_sec = rate(cfg.count, t.resident.as_secs_f64());
     f.read_limit_msgs_per_sec = rate(cfg.count, t.read.as_secs_f64());
-    progress("write");
-    let store = Store::create(dir.join("write"), cfg.params)?;
-    f.write_msgs_per_sec = produce(&store, &payload, cfg.count, None, true)?;
-    progress("read");
-    f.read_msgs_per_sec = read_all(&store, cfg.count)?;
-    drop(store);
-    let _ = std::fs::remove_dir_all(dir.join("write"));
-    progress("disk bandwidth");
-    let disk_bytes = (cfg.count * cfg.size as u64).clamp(64 << 20, 512 << 20);
-    f.disk_bytes_per_sec = limits::disk_write_bandwidth(&dir.join("disk"), disk_bytes)?;
-    progress("durable write");
-    let store = Store::create(dir.join("durable"), cfg.params)?;
-    f.durable_msgs_per_sec = produce(&store, &payload, cfg.count, Some(cfg.flush_every), true)?;
-    f.durable_bytes_per_sec = f.durable_msgs_per_sec * record_bytes(cfg) as f64;
-    let _ = std::fs::remove_dir_all(dir.join("durable"));
-    progress("flush every message");
-    let store = Store::create(dir.join("sync"), cfg.params)?;
-    f.flush_every_message_msgs_per_sec =
-        produce(&store, &payload, cfg.count.min(2000), Some(1), false)?;
-    let _ = std::fs::remove_dir_all(dir.join("sync"));
-    if cfg.two_processes {
+    single_process(cfg, dir, &payload, &mut f, progress)?;
+    two_processes(cfg, dir, &payload, &mut f, progress)?;
+    Ok(f)
+}
+
+fn single_process(
+    cfg: &Config,
+    dir: &Path,
+    payload: &[u8],
+    f: &mut RunFigures,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
+    let sel = cfg.selection;
+    if sel.write || sel.read {
+        progress("write");
+        let store = Store::create(dir.join("write"), cfg.params)?;
+        let written = produce(&store, payload, cfg.count, None, true)?;
+        f.write_msgs_per_sec = sel.write.then_some(written);
+        if sel.read {
+            progress("read");
+            f.read_msgs_per_sec = Some(read_all(&store, cfg.count)?);
+        }
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir.join("write"));
+    }
+    if sel.durable {
+        progress("disk bandwidth");
+        let disk_bytes = (cfg.count * cfg.size as u64).clamp(64 << 20, 512 << 20);
+        f.disk_bytes_per_sec = Some(limits::disk_write_bandwidth(&dir.join("disk"), disk_bytes)?);
+        progress("durable write");
+        let store = Store::create(dir.join("durable"), cfg.params)?;
+        let durable = produce(&store, payload, cfg.count, Some(cfg.flush_every), true)?;
+        f.durable_msgs_per_sec = Some(durable);
+        f.durable_bytes_per_sec = Some(durable * record_bytes(cfg) as f64);
+        let _ = std::fs::remove_dir_all(dir.join("durable"));
+    }
+    if sel.sync {
+        progress("flush every message");
+        let store = Store::create(dir.join("sync"), cfg.params)?;
+        let n = cfg.count.min(2000);
+        f.flush_every_message_msgs_per_sec = Some(produce(&store, payload, n, Some(1), false)?);
+        let _ = std::fs::remove_dir_all(dir.join("sync"));
+    }
+    Ok(())
+}
+
+fn two_processes(
+    cfg: &Config,
+    dir: &Path,
+    payload: &[u8],
+    f: &mut RunFigures,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
+    let sel = cfg.selection;
+    if sel.cross {
         progress("two processes");
-        f.cross_process_msgs_per_sec = Some(cross_process(cfg, &dir.join("cross"), &payload)?);
+        f.cross_process_msgs_per_sec = Some(cross_process(cfg, &dir.join("cross"), payload)?);
+    }
+    if sel.latency {
         progress("latency");
         let n = cfg.count.min(200_000);
         f.latency_ns = Some(paced(cfg, &dir.join("latency"), "latency", n, 4_000)?);
+    }
+    if sel.wake {
         progress("wake-up latency");
         f.wake_latency_ns = Some(paced(cfg, &dir.join("wake"), "wake", 300, 1_000_000)?);
     }
-    Ok(f)
+    Ok(())
 }
 
 fn record_bytes(cfg: &Config) -> usize {
@@ -264,14 +338,14 @@ fn medians(runs: &[RunFigures]) -> RunFigures {
         memcpy_msgs_per_sec: m(|r| r.memcpy_msgs_per_sec),
         memcpy_resident_msgs_per_sec: m(|r| r.memcpy_resident_msgs_per_sec),
         read_limit_msgs_per_sec: m(|r| r.read_limit_msgs_per_sec),
-        write_msgs_per_sec: m(|r| r.write_msgs_per_sec),
-        read_msgs_per_sec: m(|r| r.read_msgs_per_sec),
+        write_msgs_per_sec: mo(|r| r.write_msgs_per_sec),
+        read_msgs_per_sec: mo(|r| r.read_msgs_per_sec),
         cross_process_msgs_per_sec: mo(|r| r.cross_process_msgs_per_sec),
         latency_ns: mp(|r| r.latency_ns),
         wake_latency_ns: mp(|r| r.wake_latency_ns),
-        durable_msgs_per_sec: m(|r| r.durable_msgs_per_sec),
-        durable_bytes_per_sec: m(|r| r.durable_bytes_per_sec),
-        disk_bytes_per_sec: m(|r| r.disk_bytes_per_sec),
-        flush_every_message_msgs_per_sec: m(|r| r.flush_every_message_msgs_per_sec),
+        durable_msgs_per_sec: mo(|r| r.durable_msgs_per_sec),
+        durable_bytes_per_sec: mo(|r| r.durable_bytes_per_sec),
+        disk_bytes_per_sec: mo(|r| r.disk_bytes_per_sec),
+        flush_every_message_msgs_per_sec: mo(|r| r.flush_every_message_msgs_per_sec),
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::values::Workload;
+
 /// `mfq bench [DIR]`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -42,6 +44,11 @@ pub struct BenchArgs {
     /// A quick smoke run: 100000 messages, 1 run, unless --count or --runs say otherwise.
     #[arg(long)]
     pub quick: bool,
+
+    /// Run only these workloads, comma-separated (`--only durable`, `--only write,read`).
+    /// The memcpy limits always run. Default: all (the two-process ones as --processes says).
+    #[arg(long, value_enum, value_name = "WORKLOAD", value_delimiter = ',')]
+    pub only: Vec<Workload>,
 }
 
 /// `mfq completions SHELL`.

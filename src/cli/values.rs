@@ -30,6 +30,25 @@ pub enum InputMode {
     LengthPrefixed,
 }
 
+/// A workload of `mfq bench` (`--only`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// One producer, no flush policy.
+    Write,
+    /// One consumer reading and committing what the write workload wrote.
+    Read,
+    /// A producer with the flush policy until all is confirmed, and the disk's bandwidth.
+    Durable,
+    /// A producer that syncs after every message.
+    Sync,
+    /// A producer and a spinning consumer in two processes.
+    Cross,
+    /// One-way latency between two processes.
+    Latency,
+    /// Wake-up latency of a blocked consumer.
+    Wake,
+}
+
 /// How `consume` and `tail` print messages (`--output`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputMode {

@@ -10,7 +10,8 @@ use anyhow::Context;
 use mfq::queue::{Format, Params};
 use serde_json::json;
 
-use crate::bench::{self, stats::Percentiles, Config, RunFigures};
+use crate::bench::{self, stats::Percentiles, Config, RunFigures, Selection};
+use crate::cli::values::Workload;
 use crate::cli::{BenchArgs, GlobalOpts};
 use crate::commands::resolve;
 use crate::render;
@@ -102,9 +103,34 @@ fn resolve_config(global: &GlobalOpts, args: &BenchArgs) -> anyhow::Result<Confi
         size: args.size as usize,
         count,
         flush_every: args.flush_every.max(1),
-        two_processes: args.processes == 2,
+        selection: selection(args)?,
         runs,
     })
+}
+
+/// `--only`, checked against `--processes`; everything (as `--processes` allows) without it.
+fn selection(args: &BenchArgs) -> anyhow::Result<Selection> {
+    let two = args.processes == 2;
+    if args.only.is_empty() {
+        return Ok(Selection::all(two));
+    }
+    let mut s = Selection::default();
+    for w in &args.only {
+        match w {
+            Workload::Write => s.write = true,
+            Workload::Read => s.read = true,
+            Workload::Durable => s.durable = true,
+            Workload::Sync => s.sync = true,
+            Workload::Cross => s.cross = true,
+            Workload::Latency => s.latency = true,
+            Workload::Wake => s.wake = true,
+        }
+    }
+    anyhow::ensure!(
+        two || !(s.cross || s.latency || s.wake),
+        "--only cross, latency and wake run two processes; drop --processes 1"
+    );
+    Ok(s)
 }
 
 fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
@@ -114,7 +140,8 @@ fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
         color,
     );
     let bytes_per_msg = m.write_bytes_per_msg;
-    let mut row = |name: &str, rate: f64, limit: Option<f64>| {
+    let mut row = |name: &str, rate: Option<f64>, limit: Option<f64>| {
+        let Some(rate) = rate else { return };
         t.add_row(vec![
             name.to_string(),
             human_rate(rate),
@@ -125,19 +152,15 @@ fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
         ]);
     };
     let write_limit = Some(m.memcpy_msgs_per_sec);
-    row(
-        "limit: memcpy into a new mapped file",
-        m.memcpy_msgs_per_sec,
-        None,
-    );
+    row("limit: memcpy into a new mapped file", write_limit, None);
     row(
         "limit: memcpy into resident pages",
-        m.memcpy_resident_msgs_per_sec,
+        Some(m.memcpy_resident_msgs_per_sec),
         None,
     );
     row(
         "limit: read a byte of each message",
-        m.read_limit_msgs_per_sec,
+        Some(m.read_limit_msgs_per_sec),
         None,
     );
     row("write, 1 process", m.write_msgs_per_sec, write_limit);
@@ -146,9 +169,11 @@ fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
         m.read_msgs_per_sec,
         Some(m.read_limit_msgs_per_sec),
     );
-    if let Some(x) = m.cross_process_msgs_per_sec {
-        row("producer -> consumer, 2 processes", x, write_limit);
-    }
+    row(
+        "producer -> consumer, 2 processes",
+        m.cross_process_msgs_per_sec,
+        write_limit,
+    );
     row(
         "durable (flush policy), until confirmed",
         m.durable_msgs_per_sec,
@@ -159,19 +184,14 @@ fn table(m: &RunFigures, terminal: bool, color: bool) -> comfy_table::Table {
         m.flush_every_message_msgs_per_sec,
         None,
     );
-    t.add_row(vec![
-        "durable bytes / disk bandwidth".to_string(),
-        String::new(),
-        format!(
-            "{:.0} / {:.0}",
-            m.durable_bytes_per_sec / 1e6,
-            m.disk_bytes_per_sec / 1e6
-        ),
-        format!(
-            "{:.0}% of disk",
-            100.0 * m.durable_bytes_per_sec / m.disk_bytes_per_sec.max(1.0)
-        ),
-    ]);
+    if let (Some(durable), Some(disk)) = (m.durable_bytes_per_sec, m.disk_bytes_per_sec) {
+        t.add_row(vec![
+            "durable bytes / disk bandwidth".to_string(),
+            String::new(),
+            format!("{:.0} / {:.0}", durable / 1e6, disk / 1e6),
+            format!("{:.0}% of disk", 100.0 * durable / disk.max(1.0)),
+        ]);
+    }
     for (name, p) in [
         ("one-way latency (spinning)", m.latency_ns),
         ("wake-up latency (blocked)", m.wake_latency_ns),
