@@ -181,6 +181,7 @@ pub enum Command {
     /// Examples:
     ///   mfq bench --quick
     ///   mfq bench /mnt/fast --count 1000000 --size 256 --processes 2
+    ///   mfq bench /var/lib/queues --only durable --flush-every 100
     #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
 
