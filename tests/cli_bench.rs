@@ -2,30 +2,35 @@
 //! figure is a positive number, and the scratch store is removed. Nothing here asserts on
 //! speed (benchmarks are not tests).
 
-use std::process::Command;
+use std::process::{Command, Output};
 
-#[test]
-fn bench_reports_every_figure_and_cleans_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args([
-            "bench",
-            dir.path().to_str().unwrap(),
-            "--count",
-            "3000",
-            "--runs",
-            "1",
-            "--json",
-        ])
+/// Runs `mfq bench ARGS` without colour and returns what it did.
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mfq"))
+        .arg("bench")
+        .args(args)
         .env("NO_COLOR", "1")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// The JSON a successful `mfq bench --json` run printed.
+fn json_of(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn bench_reports_every_figure_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let v = json_of(&bench(&[
+        dir_arg, "--count", "3000", "--runs", "1", "--json",
+    ]));
     for key in [
         "write_msgs_per_sec",
         "read_msgs_per_sec",
@@ -57,10 +62,7 @@ fn bench_reports_every_figure_and_cleans_up() {
 
 #[test]
 fn bench_refuses_a_size_that_cannot_carry_a_timestamp() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(["bench", "--size", "4", "--quick"])
-        .output()
-        .unwrap();
+    let out = bench(&["--size", "4", "--quick"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("mfq: --size must be at least 8"));
 }
@@ -68,18 +70,17 @@ fn bench_refuses_a_size_that_cannot_carry_a_timestamp() {
 #[test]
 fn only_runs_the_chosen_workloads() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(["bench", dir.path().to_str().unwrap()])
-        .args(["--count", "3000", "--runs", "1", "--json"])
-        .args(["--only", "read,sync"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let v = json_of(&bench(&[
+        dir_arg,
+        "--count",
+        "3000",
+        "--runs",
+        "1",
+        "--json",
+        "--only",
+        "read,sync",
+    ]));
     for key in [
         "read_msgs_per_sec",
         "flush_every_message_msgs_per_sec",
@@ -103,17 +104,7 @@ fn only_runs_the_chosen_workloads() {
 
 #[test]
 fn only_two_process_workloads_need_two_processes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args([
-            "bench",
-            "--quick",
-            "--processes",
-            "1",
-            "--only",
-            "durable,latency",
-        ])
-        .output()
-        .unwrap();
+    let out = bench(&["--quick", "--processes", "1", "--only", "durable,latency"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),

@@ -22,9 +22,6 @@ use crate::cli::values::Count;
 use crate::cli::{ConsumeArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
 
-/// How long one wait lasts before `--wait` checks whether standard output has hung up.
-const WAIT_ROUND: Duration = Duration::from_millis(250);
-
 /// Records per batch at most (see the module comment).
 const BATCH_RECORDS: u64 = 4096;
 
@@ -79,7 +76,8 @@ fn take(
         if !source.next(None, out)? {
             deliver(source, out, &mut stdout)?;
             let Some(d) = wait else { break };
-            if !wait_for_next(source, Instant::now() + d, out)? {
+            let deadline = Some(Instant::now() + d);
+            if !output::wait_watching_stdout(deadline, |until| source.next(Some(until), out))? {
                 break;
             }
         }
@@ -90,25 +88,6 @@ fn take(
     }
     deliver(source, out, &mut stdout)?;
     Ok(taken)
-}
-
-/// Waits until `deadline` for the next record, in rounds; between rounds it checks whether
-/// standard output has hung up (`mfq consume --wait 1h | head -1` after head is gone), which
-/// ends the command as a closed pipe does: quietly, with everything delivered committed.
-fn wait_for_next(source: &mut Source, deadline: Instant, out: &mut Output) -> anyhow::Result<bool> {
-    loop {
-        let round = (Instant::now() + WAIT_ROUND).min(deadline);
-        if source.next(Some(round), out)? {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-        if output::stdout_hung_up() {
-            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
-                .context("cannot write to standard output");
-        }
-    }
 }
 
 /// Writes the batch, then commits the consumer to its end.

@@ -7,6 +7,9 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use serde::Serialize;
 
@@ -110,10 +113,36 @@ pub fn stdout_writer() -> Box<dyn Write> {
     }
 }
 
-/// Whether nobody can read standard output any more (the read end of a pipe was closed: `mfq
-/// tail | head` after head has its lines). Lets an idle follower end without waiting for its
-/// next record to fail a write. A terminal or a file never hangs up.
-pub fn stdout_hung_up() -> bool {
+/// How often a reader waiting for records checks whether standard output has hung up.
+const HANGUP_CHECK: Duration = Duration::from_millis(250);
+
+/// Waits for the next record until `deadline` (forever when `None`) in rounds: `next(until)`
+/// reads one into the batch, waiting at most until `until`. Between rounds it checks whether
+/// nobody can read standard output any more (`mfq tail | head` after head has its lines) and
+/// then ends as a failed write to a closed pipe does: with a `BrokenPipe` error, which the
+/// binary turns into a quiet exit 0. `Ok(false)` when the deadline passed without a record.
+pub fn wait_watching_stdout(
+    deadline: Option<Instant>,
+    mut next: impl FnMut(Instant) -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    loop {
+        let round = Instant::now() + HANGUP_CHECK;
+        if next(deadline.map_or(round, |d| d.min(round)))? {
+            return Ok(true);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
+        }
+        if stdout_hung_up() {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe))
+                .context("cannot write to standard output");
+        }
+    }
+}
+
+/// Whether nobody can read standard output any more (the read end of a pipe was closed).
+/// A terminal or a file never hangs up.
+fn stdout_hung_up() -> bool {
     use rustix::event::{poll, PollFd, PollFlags};
     let stdout = io::stdout();
     let mut fds = [PollFd::new(&stdout, PollFlags::empty())];

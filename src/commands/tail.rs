@@ -10,7 +10,7 @@
 //!
 //! This module must not write any store file.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use mfq::queue::{positions, Observer, StartAt, Store};
@@ -20,9 +20,6 @@ use super::output::{self, Output};
 use super::resolve;
 use crate::cli::values::TailFrom;
 use crate::cli::{GlobalOpts, TailArgs};
-
-/// How long one idle wait lasts before the loop checks standard output and goes round again.
-const IDLE_ROUND: Duration = Duration::from_millis(250);
 
 /// Runs `mfq tail`.
 pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
@@ -75,11 +72,7 @@ fn follow(observer: &mut Observer, out: &mut Output, exit_at_end: bool) -> anyho
         if exit_at_end {
             return Ok(());
         }
-        while !next_into(observer, Some(Instant::now() + IDLE_ROUND), out)? {
-            if output::stdout_hung_up() {
-                return Ok(());
-            }
-        }
+        output::wait_watching_stdout(None, |until| next_into(observer, Some(until), out))?;
     }
 }
 

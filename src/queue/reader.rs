@@ -137,12 +137,18 @@ impl Reader {
             return None;
         }
         map.prefetch(mpos + PREFETCH_AHEAD);
-        Some(RecordLoc {
+        Some(self.fixed_loc(pos))
+    }
+
+    /// The fixed record at the cursor, which lies at in-file position `pos`.
+    #[inline(always)]
+    fn fixed_loc(&self, pos: usize) -> RecordLoc {
+        RecordLoc {
             offset: self.offset,
             next: self.offset + self.stride as u64,
             payload_pos: pos,
             len: self.stride - 1,
-        })
+        }
     }
 
     /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
@@ -157,7 +163,6 @@ impl Reader {
 
     #[inline]
     fn poll_fixed(&mut self) -> Result<Option<RecordLoc>> {
-        let m = self.params.record_size().unwrap_or(0) as usize + 1;
         if self.seg.is_none() || self.offset < self.seg_start || self.offset >= self.seg_end {
             self.open_fixed()?;
         }
@@ -165,17 +170,12 @@ impl Reader {
             return Ok(None);
         };
         let pos = (self.offset - self.seg_start) as usize;
-        let mpos = pos + m - 1;
+        let mpos = pos + self.stride - 1;
         if mpos >= seg.mapped_len() {
             refresh(seg)?;
         }
         match seg.byte(mpos) {
-            END_MARKER => Ok(Some(RecordLoc {
-                offset: self.offset,
-                next: self.offset + m as u64,
-                payload_pos: pos,
-                len: m - 1,
-            })),
+            END_MARKER => Ok(Some(self.fixed_loc(pos))),
             0 => {
                 seg.reader_caught_up(mpos);
                 Ok(None)

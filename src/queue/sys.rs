@@ -22,7 +22,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::time::Duration;
 
-use memmap2::{MmapOptions, MmapRaw};
+use memmap2::{Advice, MmapOptions, MmapRaw};
 
 /// A shared mapping of (a prefix of) a file. Length 0 is allowed and maps nothing.
 pub struct Map {
@@ -134,17 +134,17 @@ impl Map {
     /// the writer is about to fault in, with each side then waiting on the other's locked
     /// folios. A reader that has fallen behind again turns it back on. Best effort.
     pub fn set_readahead_from(&self, pos: usize, on: bool) {
-        let page = page_size();
-        let start = pos / page * page;
-        let advice = if on {
-            memmap2::Advice::Normal
-        } else {
-            memmap2::Advice::Random
-        };
-        if let Some(raw) = &self.raw {
-            if start < self.len {
-                let _ = raw.advise_range(advice, start, self.len - start);
-            }
+        let advice = if on { Advice::Normal } else { Advice::Random };
+        self.advise(pos, self.len, advice);
+    }
+
+    /// `madvise` over `[pos, end)`, widened down to a page boundary and clipped to the
+    /// mapping. Best effort: errors (old kernels, unsupported advice) are ignored.
+    fn advise(&self, pos: usize, end: usize, advice: Advice) {
+        let start = pos / page_size() * page_size();
+        let end = end.min(self.len);
+        if let (Some(raw), true) = (&self.raw, start < end) {
+            let _ = raw.advise_range(advice, start, end - start);
         }
     }
 
@@ -233,28 +233,12 @@ impl Map {
     /// the thread that uses the pages does not take page faults on its hot path. Best effort:
     /// errors (old kernels) are ignored.
     pub fn populate(&self, pos: usize, len: usize) {
-        if len == 0 || pos >= self.len {
-            return;
-        }
-        let page = page_size();
-        let start = pos / page * page;
-        let end = pos.saturating_add(len).min(self.len);
-        const MADV_POPULATE_READ: libc::c_int = 22;
-        const MADV_POPULATE_WRITE: libc::c_int = 23;
         let advice = if self.writable {
-            MADV_POPULATE_WRITE
+            Advice::PopulateWrite
         } else {
-            MADV_POPULATE_READ
+            Advice::PopulateRead
         };
-        // SAFETY: the range lies inside our own live mapping; populating only faults pages in
-        // and never changes their contents, so concurrent readers and writers are unaffected.
-        unsafe {
-            libc::madvise(
-                self.ptr().add(start) as *mut libc::c_void,
-                end - start,
-                advice,
-            );
-        }
+        self.advise(pos, pos.saturating_add(len), advice);
     }
 }
 
