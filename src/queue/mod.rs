@@ -29,6 +29,7 @@ mod infer;
 pub mod layout;
 pub mod limits;
 pub mod offsets;
+mod pageprep;
 mod params;
 pub mod positions;
 mod prefault;

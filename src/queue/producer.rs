@@ -20,14 +20,11 @@ use super::error::{Error, Result};
 use super::flusher::Flusher;
 use super::layout::Layout;
 use super::offsets::OffsetFile;
+use super::pageprep::PagePrep;
 use super::params::{Format, Params};
-use super::prefault::Prefaulter;
 use super::recovery::{self, Repair};
 use super::segment::Segment;
 use super::wake::Wake;
-
-/// Bytes faulted in ahead of the writer by the helper thread.
-const PREFAULT_WINDOW: usize = 8 << 20;
 
 /// Durability policy and tuning of a producer.
 #[derive(Clone, Debug)]
@@ -64,10 +61,9 @@ pub struct Producer {
     seg_end: u64,
     producer_file: OffsetFile,
     flusher: Flusher,
-    prefaulter: Option<Prefaulter>,
+    pages: PagePrep,
     flush_every: u64,
     since_flush: u64,
-    prefault_at: usize,
     wake: Option<Wake>,
     repair: Repair,
     closed: bool,
@@ -108,10 +104,9 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
-            prefaulter: opts.background.then(|| Prefaulter::start("mfq-prefault")),
+            pages: PagePrep::new(opts.background),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
-            prefault_at: 0,
             repair,
             closed: false,
         })
@@ -167,8 +162,8 @@ impl Producer {
         if let Some(w) = &self.wake {
             w.notify();
         }
-        if pos >= self.prefault_at {
-            self.prefault_ahead(pos);
+        if let Some(seg) = &self.seg {
+            self.pages.after_append(seg, pos);
         }
         self.since_flush += 1;
         if self.since_flush >= self.flush_every {
@@ -176,14 +171,6 @@ impl Producer {
             self.flusher.request(self.offset)?;
         }
         Ok(at)
-    }
-
-    #[cold]
-    fn prefault_ahead(&mut self, pos: usize) {
-        self.prefault_at = pos + PREFAULT_WINDOW / 2;
-        if let (Some(seg), Some(pf)) = (&self.seg, &self.prefaulter) {
-            pf.request(seg.clone(), pos, pos + PREFAULT_WINDOW);
-        }
     }
 
     #[inline]
@@ -309,7 +296,7 @@ impl Producer {
                 Format::Stream => seg.logical_len(),
             };
         self.seg = Some(seg);
-        self.prefault_at = 0;
+        self.pages.new_segment();
     }
 
     /// Syncs everything appended so far and confirms it; returns when it is durable.

@@ -94,3 +94,17 @@ pub fn hold_shared(path: &Path) -> Held {
     assert_eq!(r, 0, "flock {}", path.display());
     Held(f)
 }
+
+/// Runs `command` after this process dropped a lock holder, again while it reports a held file
+/// (exit 5), for up to a second. Other tests in the same binary spawn processes in parallel,
+/// and a child shares the parent's open files, and so their flocks, between fork and exec.
+pub fn once_released(command: impl Fn() -> Output) -> Output {
+    for _ in 0..50 {
+        let out = command();
+        if out.status.code() != Some(5) {
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    command()
+}
