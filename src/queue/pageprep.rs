@@ -11,6 +11,14 @@
 //!   for milliseconds: on a machine with few CPUs it then preempts a spinning consumer, and
 //!   every record in flight waits for it.
 //!
+//! A producer that syncs in batches (the default policy, [`Folios::Large`]) also asks for
+//! page-cache folios by pace (`sys.rs`). Pages for a fast producer come in 2 MiB folios mapped
+//! whole: a fraction of the faulting, and one TLB flush
+//! per 2 MiB when the flusher writes them back. A slow producer's pages are single 4 KiB
+//! pages, because writeback writes a dirty folio whole: with 2 MiB folios a producer
+//! confirming every message wrote 2 MiB to disk per message (the kernel's own readahead grows
+//! folios that large too once a producer is a few MiB into a segment).
+//!
 //! The rate is measured once per 64 KiB, so a fast producer pays one clock read per 16 pages.
 //! [`Policy`] decides and [`PagePrep`] carries the decision out, so the policy can be tested
 //! without threads, mappings or clocks.
@@ -33,6 +41,14 @@ const CHUNK_PAGES: usize = 16;
 /// is slow. Preparing a page costs about 1 to 2 µs, so a slow producer spends at most a few
 /// per cent of its time on it.
 const SLOW_CHUNK_NS: u64 = 640_000;
+/// Each segment is advised for large folios before its first fault, so its first 2 MiB come
+/// as one folio whatever the producer's pace; a slow producer advises small folios only past
+/// them. Advising the start small instead cost a fast producer half its write rate here
+/// (tens of thousands of major faults per run: the kernel's readahead state suffered), and
+/// leaving it unadvised fills several MiB with mid-sized folios from the default readahead.
+const FIRST_FOLIO: usize = 2 << 20;
+/// A slow producer advises this much past its window for small folios at a time.
+const SMALL_ADVICE_STEP: usize = 256 << 10;
 /// Slow chunks in a row before a producer counts as slow: a fast producer that was preempted
 /// or shared its CPU for a while keeps its helper.
 const SLOW_CHUNKS: u32 = 3;
@@ -41,15 +57,19 @@ const SLOW_CHUNKS: u32 = 3;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Prep {
     Nothing,
-    /// Ask the helper thread to populate `[from, to)`.
+    /// Advise from `large_from` (when set) to the end of the segment for large folios, then
+    /// ask the helper thread to populate `[from, to)`.
     Helper {
         from: usize,
         to: usize,
+        large_from: Option<usize>,
     },
-    /// Populate `[from, to)` on the producer's thread, now.
+    /// Advise `small` for small folios (when set), then populate `[from, to)` on the
+    /// producer's thread, now.
     Inline {
         from: usize,
         to: usize,
+        small: Option<(usize, usize)>,
     },
 }
 
@@ -66,6 +86,14 @@ pub struct Policy {
     slow_chunks: u32,
     /// Position from which the next helper request is due.
     helper_at: usize,
+    /// End of the range advised for small folios since the last helper request.
+    small_to: usize,
+    /// Whether the rest of the segment is advised for large folios since the last small
+    /// advice. Advising takes the address space's lock for writing, which waits for the
+    /// helper's populating: once per switch, not once per window.
+    large_advised: bool,
+    /// Whether decisions carry folio advice at all (only for [`Folios::Large`]).
+    advises: bool,
 }
 
 impl Policy {
@@ -79,13 +107,19 @@ impl Policy {
             check_ns: now_ns,
             slow_chunks: SLOW_CHUNKS,
             helper_at: 0,
+            small_to: 0,
+            large_advised: false,
+            advises: true,
         }
     }
 
-    /// The producer starts writing another segment. The rate measurement runs on.
+    /// The producer starts writing another segment, advised by [`PagePrep::new_segment`]. The
+    /// rate measurement runs on.
     pub fn new_segment(&mut self) {
         self.page = usize::MAX;
         self.helper_at = 0;
+        self.small_to = FIRST_FOLIO;
+        self.large_advised = true;
     }
 
     /// Whether a record at `pos` starts on another page than the last one: only then is there
@@ -122,13 +156,17 @@ impl Policy {
             // A producer that turns fast again asks the helper at once.
             self.helper_at = 0;
             let to_page = page + 1 + AHEAD_PAGES;
-            return match from_page < to_page {
-                true => Prep::Inline {
-                    from: from_page * self.page_size,
-                    to: to_page * self.page_size,
-                },
-                false => Prep::Nothing,
-            };
+            if from_page >= to_page {
+                return Prep::Nothing;
+            }
+            let (from, to) = (from_page * self.page_size, to_page * self.page_size);
+            let small = (self.advises && to > self.small_to).then(|| {
+                let advised = (from.max(self.small_to), to + SMALL_ADVICE_STEP);
+                self.small_to = advised.1;
+                self.large_advised = false;
+                advised
+            });
+            return Prep::Inline { from, to, small };
         }
         // Without the helper a fast producer takes its own faults: a populate call per page
         // would cost it as much.
@@ -136,9 +174,13 @@ impl Policy {
             return Prep::Nothing;
         }
         self.helper_at = pos + HELPER_WINDOW / 2;
+        self.small_to = 0;
+        let large_from = (self.advises && !self.large_advised).then_some(pos);
+        self.large_advised = true;
         Prep::Helper {
             from: pos,
             to: pos + HELPER_WINDOW,
+            large_from,
         }
     }
 }
@@ -147,19 +189,56 @@ impl Policy {
 pub struct PagePrep {
     policy: Policy,
     helper: Option<Prefaulter>,
+    folios: Folios,
 }
+
+/// Which page-cache folios a producer's segments get; it follows the durability policy,
+/// because a sync writes every dirty folio it touches whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Folios {
+    /// No syncs by policy (only at flush and close): leave the kernel's defaults.
+    Default,
+    /// Syncs every few messages: 4 KiB pages throughout, so each sync writes what changed.
+    Small,
+    /// Syncs in batches: 2 MiB folios (one TLB flush per 2 MiB at writeback), except ahead of
+    /// a slow producer, whose syncs would each rewrite a whole folio.
+    Large,
+}
+
+impl Folios {
+    /// The folios for a producer that syncs every `flush_every` messages.
+    pub fn for_policy(flush_every: Option<u64>) -> Folios {
+        match flush_every {
+            None => Folios::Default,
+            Some(n) if n <= SMALL_FLUSH_MESSAGES => Folios::Small,
+            Some(_) => Folios::Large,
+        }
+    }
+}
+
+/// Policies that sync at least this often get small folios throughout.
+const SMALL_FLUSH_MESSAGES: u64 = 64;
 
 impl PagePrep {
     /// `helper` says whether the producer may start the helper thread.
-    pub fn new(helper: bool) -> PagePrep {
+    pub fn new(helper: bool, folios: Folios) -> PagePrep {
+        let mut policy = Policy::new(helper, sys::page_size(), sys::monotonic_ns());
+        policy.advises = folios == Folios::Large;
         PagePrep {
-            policy: Policy::new(helper, sys::page_size(), sys::monotonic_ns()),
+            policy,
             helper: helper.then(|| Prefaulter::start("mfq-prefault")),
+            folios,
         }
     }
 
-    /// The producer starts writing another segment.
-    pub fn new_segment(&mut self) {
+    /// The producer starts writing `seg` (before its first record there). With large folios
+    /// the whole segment is advised for them, see [`FIRST_FOLIO`].
+    pub fn new_segment(&mut self, seg: &Segment) {
+        match self.folios {
+            Folios::Default => {}
+            Folios::Small => seg.map().prefer_small_folios(0, usize::MAX),
+            Folios::Large => seg.map().prefer_large_folios(0, usize::MAX),
+        }
         self.policy.new_segment();
     }
 
@@ -175,168 +254,28 @@ impl PagePrep {
     fn page_crossed(&mut self, seg: &Arc<Segment>, pos: usize) {
         match self.policy.decide(pos, sys::monotonic_ns) {
             Prep::Nothing => {}
-            Prep::Helper { from, to } => {
+            Prep::Helper {
+                from,
+                to,
+                large_from,
+            } => {
                 if let Some(helper) = &self.helper {
+                    if let Some(at) = large_from {
+                        seg.map().prefer_large_folios(at, usize::MAX);
+                    }
                     helper.request(seg.clone(), from, to);
                 }
             }
-            Prep::Inline { from, to } => seg.map().populate(from, to - from),
+            Prep::Inline { from, to, small } => {
+                if let Some((a, b)) = small {
+                    seg.map().prefer_small_folios(a, b);
+                }
+                seg.map().populate(from, to - from);
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PAGE: usize = 4096;
-    const CHUNK: usize = CHUNK_PAGES * PAGE;
-
-    /// Feeds records of `record` bytes from position 0 to `end`, the clock advancing `ns_per_byte`
-    /// per byte written; returns every decision with the position it was made at.
-    fn run(policy: &mut Policy, record: usize, end: usize, ns_per_byte: f64) -> Vec<(usize, Prep)> {
-        let mut out = Vec::new();
-        for pos in (0..end).step_by(record) {
-            if policy.crosses(pos) {
-                let now = 1_000_000_000 + (pos as f64 * ns_per_byte) as u64;
-                out.push((pos, policy.decide(pos, || now)));
-            }
-        }
-        out
-    }
-
-    /// 64-byte records every 4 µs: 64 KiB take 4 ms.
-    const SLOW: f64 = 4000.0 / 64.0;
-    /// 64-byte records at 40M/s: 64 KiB take 26 µs.
-    const FAST: f64 = 25.0 / 64.0;
-
-    #[test]
-    fn a_slow_producer_prepares_every_page_ahead_of_itself_without_the_helper() {
-        for record in [64, 72, 4096 + 5, 3 * 4096 + 100] {
-            let mut p = Policy::new(true, PAGE, 1_000_000_000);
-            let end = 64 * CHUNK;
-            let decisions = run(&mut p, record, end, SLOW);
-            let mut prepared_to = 0;
-            for (pos, d) in decisions {
-                let Prep::Inline { from, to } = d else {
-                    panic!("record size {record}: {d:?} at {pos}");
-                };
-                // No gap: each range starts where the last ended (or at the new segment's page).
-                assert!(
-                    from <= prepared_to.max(pos / PAGE * PAGE),
-                    "gap before {from}"
-                );
-                assert_eq!(to, (pos / PAGE + 1 + AHEAD_PAGES) * PAGE);
-                prepared_to = to;
-                // The page after the record is prepared before the producer gets there.
-                assert!(
-                    to >= pos + record,
-                    "record size {record}: not ahead at {pos}"
-                );
-            }
-            assert!(
-                prepared_to >= end,
-                "record size {record}: stopped at {prepared_to}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_fast_producer_leaves_the_pages_to_the_helper_in_large_windows() {
-        let mut p = Policy::new(true, PAGE, 1_000_000_000);
-        let end = 64 << 20;
-        let decisions = run(&mut p, 64, end, FAST);
-        let helper: Vec<_> = decisions
-            .iter()
-            .filter_map(|(_, d)| match d {
-                Prep::Helper { from, to } => Some((*from, *to)),
-                _ => None,
-            })
-            .collect();
-        let inline = decisions
-            .iter()
-            .filter(|(_, d)| matches!(d, Prep::Inline { .. }))
-            .count();
-        // It starts out slow for two chunks at most, then hands over.
-        assert!(inline <= 2 * CHUNK_PAGES, "{inline} pages prepared inline");
-        assert!(helper.len() >= end / (HELPER_WINDOW / 2) - 1, "{helper:?}");
-        for w in helper.windows(2) {
-            assert!(w[1].0 < w[0].1, "the windows leave a gap: {w:?}");
-        }
-        assert!(helper.last().unwrap().1 >= end);
-    }
-
-    #[test]
-    fn one_slow_chunk_does_not_take_the_helper_from_a_fast_producer() {
-        let mut p = Policy::new(true, PAGE, 1_000_000_000);
-        run(&mut p, 64, 8 * CHUNK, FAST);
-        assert_eq!(p.slow_chunks, 0);
-        // Preempted for a second before the next chunk ends, then fast again.
-        let pos = 9 * CHUNK - PAGE;
-        assert!(!matches!(
-            p.decide(pos, || 5_000_000_000),
-            Prep::Inline { .. }
-        ));
-        assert_eq!(p.slow_chunks, 1);
-        let next = p.decide(pos + CHUNK, || 5_000_000_000 + 26_000);
-        assert!(!matches!(next, Prep::Inline { .. }), "{next:?}");
-        assert_eq!(p.slow_chunks, 0);
-    }
-
-    #[test]
-    fn a_producer_that_turns_fast_asks_the_helper_at_once_and_a_slow_one_stops() {
-        let mut p = Policy::new(true, PAGE, 0);
-        let mut t = 0u64;
-        let mut step = |p: &mut Policy, pos: usize, ns: u64| {
-            t += ns;
-            p.decide(pos, || t)
-        };
-        let mut pos = 0;
-        // Slow for four chunks.
-        for _ in 0..4 {
-            assert!(matches!(step(&mut p, pos, 1_000_000), Prep::Inline { .. }));
-            pos += CHUNK;
-        }
-        // Fast: the first fast chunk asks the helper for the window from here.
-        assert_eq!(
-            step(&mut p, pos, 10_000),
-            Prep::Helper {
-                from: pos,
-                to: pos + HELPER_WINDOW
-            }
-        );
-        // Slow again: from the SLOW_CHUNKS-th slow chunk on it prepares its own pages.
-        for _ in 1..SLOW_CHUNKS {
-            pos += CHUNK;
-            assert!(!matches!(step(&mut p, pos, 1_000_000), Prep::Inline { .. }));
-        }
-        pos += CHUNK;
-        assert!(matches!(step(&mut p, pos, 1_000_000), Prep::Inline { .. }));
-    }
-
-    #[test]
-    fn without_the_helper_a_fast_producer_is_left_alone() {
-        let mut p = Policy::new(false, PAGE, 1_000_000_000);
-        let decisions = run(&mut p, 64, 8 << 20, FAST);
-        assert!(decisions
-            .iter()
-            .all(|(_, d)| !matches!(d, Prep::Helper { .. })));
-        let late = decisions.iter().filter(|(pos, _)| *pos > 4 * CHUNK);
-        assert!(late.clone().count() > 0);
-        assert!(late.into_iter().all(|(_, d)| *d == Prep::Nothing));
-    }
-
-    #[test]
-    fn a_new_segment_prepares_its_first_window() {
-        let mut p = Policy::new(true, PAGE, 0);
-        run(&mut p, 64, 4 * CHUNK, SLOW);
-        p.new_segment();
-        assert_eq!(
-            p.decide(0, || u64::MAX / 2),
-            Prep::Inline {
-                from: 0,
-                to: (1 + AHEAD_PAGES) * PAGE
-            }
-        );
-    }
-}
+#[path = "pageprep_tests.rs"]
+mod tests;

@@ -20,7 +20,7 @@ use super::error::{Error, Result};
 use super::flusher::Flusher;
 use super::layout::Layout;
 use super::offsets::OffsetFile;
-use super::pageprep::PagePrep;
+use super::pageprep::{Folios, PagePrep};
 use super::params::{Format, Params};
 use super::recovery::{self, Repair};
 use super::segment::Segment;
@@ -104,7 +104,7 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
-            pages: PagePrep::new(opts.background),
+            pages: PagePrep::new(opts.background, Folios::for_policy(opts.flush_every)),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             repair,
@@ -295,8 +295,8 @@ impl Producer {
                 Format::Fixed => self.params.span(),
                 Format::Stream => seg.logical_len(),
             };
+        self.pages.new_segment(&seg);
         self.seg = Some(seg);
-        self.pages.new_segment();
     }
 
     /// Syncs everything appended so far and confirms it; returns when it is durable.
