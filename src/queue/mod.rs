@@ -55,8 +55,12 @@ pub use recovery::{Issue, IssueKind, Plan, Report};
 pub use waiting::WaitOptions;
 
 /// Probes whether another process holds a file (flock `LOCK_EX | LOCK_NB`); `Ok(true)` when
-/// it does. The lock is released at once.
+/// it does. The lock is released at once. Only regular files are probed: opening a FIFO
+/// would block, and nothing of a store's is held through anything else.
 pub fn is_held(path: &Path) -> Result<bool> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Ok(false);
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),

@@ -19,12 +19,10 @@ pub const OFFSET_FILE_LEN: u64 = 8;
 
 /// Reads an offset file without opening it for writing. `Ok(None)` when it does not exist.
 pub fn read_offset(path: &Path) -> Result<Option<u64>> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open offset file", path, e)),
+    let Some(len) = regular_len(path)? else {
+        return Ok(None);
     };
-    let len = file.metadata().ctx("stat", path)?.len();
+    let file = File::open(path).ctx("open offset file", path)?;
     if len != OFFSET_FILE_LEN {
         return Err(Error::OffsetFileSize {
             path: path.to_path_buf(),
@@ -39,15 +37,33 @@ pub fn read_offset(path: &Path) -> Result<Option<u64>> {
 /// Reads an offset file's raw bytes however long it is (for inspection of damaged files):
 /// `(length, value as .NET would see it: the first up-to-8 bytes, zero-extended)`.
 pub fn read_offset_lenient(path: &Path) -> Result<Option<(u64, i64)>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    let Some(len) = regular_len(path)? else {
+        return Ok(None);
     };
+    let file = File::open(path).ctx("open offset file", path)?;
     let mut buf = [0u8; 8];
-    let n = bytes.len().min(8);
-    buf[..n].copy_from_slice(&bytes[..n]);
-    Ok(Some((bytes.len() as u64, i64::from_le_bytes(buf))))
+    let n = len.min(OFFSET_FILE_LEN) as usize;
+    file.read_exact_at(&mut buf[..n], 0).ctx("read", path)?;
+    Ok(Some((len, i64::from_le_bytes(buf))))
+}
+
+/// The length of the offset file at `path`, `None` when there is none. Anything but a regular
+/// file (after symlinks) is refused before it is opened: opening a FIFO blocks, and a device
+/// such as `/dev/zero` never ends.
+fn regular_len(path: &Path) -> Result<Option<u64>> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(Some(m.len())),
+        Ok(_) => Err(Error::io(
+            "read offset file",
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (move it aside: a missing offset file reads as no offset)",
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("stat", path, e)),
+    }
 }
 
 fn decode(path: &Path, buf: [u8; 8]) -> Result<u64> {
@@ -174,6 +190,28 @@ impl OffsetFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_that_are_not_regular_files_are_refused_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.offset");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let zero = dir.path().join("zero.offset");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let folder = dir.path().join("folder.offset");
+        std::fs::create_dir(&folder).unwrap();
+        let mut paths = vec![zero, folder];
+        if made.is_ok_and(|s| s.success()) {
+            paths.push(fifo);
+        }
+        for p in paths {
+            for err in [read_offset(&p).err(), read_offset_lenient(&p).err()] {
+                let msg = err.expect("refused").to_string();
+                assert!(msg.contains(&*p.to_string_lossy()), "{msg}");
+            }
+        }
+        assert_eq!(read_offset_lenient(&dir.path().join("none")).unwrap(), None);
+    }
 
     #[test]
     fn sizes_and_values() {
