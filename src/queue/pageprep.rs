@@ -206,9 +206,11 @@ pub enum Folios {
 }
 
 impl Folios {
-    /// The folios for a producer that syncs every `flush_every` messages.
-    pub fn for_policy(flush_every: Option<u64>) -> Folios {
+    /// The folios for a producer that syncs every `flush_every` messages, and on a timer when
+    /// `timed` (`ProducerOptions::flush_interval`).
+    pub fn for_policy(flush_every: Option<u64>, timed: bool) -> Folios {
         match flush_every {
+            None if timed => Folios::Large,
             None => Folios::Default,
             Some(n) if n <= SMALL_FLUSH_MESSAGES => Folios::Small,
             Some(_) => Folios::Large,

@@ -104,7 +104,10 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
-            pages: PagePrep::new(opts.background, Folios::for_policy(opts.flush_every)),
+            pages: PagePrep::new(
+                opts.background,
+                Folios::for_policy(opts.flush_every, opts.flush_interval.is_some()),
+            ),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             repair,
