@@ -110,6 +110,27 @@ fn recover_dry_run_changes_nothing() {
 }
 
 #[test]
+fn recover_with_a_record_size_the_files_contradict_changes_nothing() {
+    let (_t, store) = fixture_copy("fixed");
+    let before = store_files(&store);
+    let wrong = [
+        "--format",
+        "fixed",
+        "--record-size",
+        "4",
+        "--segment-size",
+        "85",
+    ];
+    for extra in [&["--dry-run"][..], &[], &["--force"]] {
+        let err = stderr(&recover(&store, &wrong, extra));
+        assert!(err.contains("the store has 16 bytes"), "{err}");
+        assert_eq!(store_files(&store), before);
+    }
+    expect(&recover(&store, &wrong, &[]), 1);
+    expect(&recover(&store, &FIXED, &["--check"]), 0);
+}
+
+#[test]
 fn recover_producer_ahead_of_the_data() {
     let (_t, store) = fixture_copy("fixed");
     set_offset(&store, "producer.offset", 119);

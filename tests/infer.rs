@@ -78,3 +78,52 @@ fn explicit_parameters_open_a_store_whose_damage_defeats_inference() {
     let store = Store::open(&path, &req).unwrap();
     assert!(store.inspect().unwrap().needs_repair());
 }
+
+/// A record size whose stride divides the span fits the file lengths; only the marker pattern
+/// contradicts it, and that must be enough to refuse it (recovery would zero good records).
+#[test]
+fn an_explicit_record_size_the_markers_contradict_is_refused() {
+    let (_t, path) = fixture_copy("fixed");
+    for (record_size, segment_size) in [(4, 85), (8, 85), (33, 100)] {
+        let req = ParamsRequest {
+            format: Some(Format::Fixed),
+            record_size: Some(record_size),
+            segment_size: Some(segment_size),
+        };
+        let err = Store::open(&path, &req).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::ParamsMismatch { .. }), "{text}");
+        assert!(
+            text.contains("16 bytes") && text.contains(&format!("--record-size {record_size}")),
+            "{text}"
+        );
+    }
+    let (_t, path) = fixture_copy("stream");
+    let req = ParamsRequest {
+        format: Some(Format::Fixed),
+        record_size: Some(7),
+        segment_size: Some(64),
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(err.to_string().contains("stream"), "{err}");
+}
+
+/// .NET stream segments are usually far larger than the bytes inference scans; a record chain
+/// that runs past the scan is not a chain that ends early.
+#[test]
+fn a_stream_chain_longer_than_the_scan_is_inferred() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s");
+    let store = Store::create(&path, Params::stream(4 << 20).unwrap()).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for i in 0..50_000u32 {
+        let mut m = vec![b'x'; 100];
+        m[..4].copy_from_slice(&i.to_le_bytes());
+        p.append(&m).unwrap();
+    }
+    p.close().unwrap();
+    assert!(store.segments().unwrap().len() >= 2);
+    std::fs::remove_file(path.join("mfq.json")).unwrap();
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params(), &Params::stream(4 << 20).unwrap());
+}

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::codec::{self, FixedSlot, StreamSlot};
+use super::codec::{self, FixedSlot, StreamSlot, STREAM_OVERHEAD};
 use super::error::{Error, Result};
 use super::layout::{Layout, SegmentFile};
 use super::offsets;
@@ -29,9 +29,7 @@ pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
     let (segs, _) = layout.list_segments()?;
     let segs: Vec<SegmentFile> = segs.into_iter().filter(|s| s.len > 0).collect();
     if complete {
-        let params = req.to_params()?;
-        check_structure(&segs, &params)?;
-        return Ok(params);
+        return explicit(layout, &segs, req);
     }
     if segs.is_empty() {
         return req.to_params().map_err(|e| match e {
@@ -135,8 +133,9 @@ fn fixed_candidates(
         Some(p) => vec![p as u64 + 1],
         None => (2..=span).filter(|m| span % m == 0).collect(),
     };
-    let first = read_prefix(&segs[0].path, span as usize);
-    let last = read_prefix(&segs[segs.len() - 1].path, span as usize);
+    let limit = span.min(SCAN_CAP as u64);
+    let first = read_prefix(&segs[0].path, limit);
+    let last = read_prefix(&segs[segs.len() - 1].path, limit);
     let mut out = Vec::new();
     let mut aligned = Vec::new();
     for m in strides {
@@ -181,10 +180,14 @@ fn fixed_candidates(
     Ok(out)
 }
 
-/// Reads up to `SCAN_CAP` bytes of a segment's first `span` bytes.
-fn read_prefix(path: &Path, span: usize) -> Vec<u8> {
-    let mut bytes = std::fs::read(path).unwrap_or_default();
-    bytes.truncate(span.min(SCAN_CAP));
+/// Reads at most `limit` bytes from the start of a segment (an unreadable file reads as empty:
+/// inference then finds no evidence in it).
+fn read_prefix(path: &Path, limit: u64) -> Vec<u8> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(limit).read_to_end(&mut bytes);
+    }
     bytes
 }
 
@@ -206,6 +209,45 @@ fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
         }
     }
     (damaged <= 1 + records / 16).then_some(records)
+}
+
+/// Fully explicit parameters are taken as given when the files fit them, or when damage leaves
+/// nothing to contradict them. Files that other parameters explain better refuse them: acting on
+/// a wrong record size would make `recover` zero good records.
+fn explicit(layout: &Layout, segs: &[SegmentFile], req: &ParamsRequest) -> Result<Params> {
+    let params = req.to_params()?;
+    let structure = check_structure(segs, &params);
+    let given = structure
+        .as_ref()
+        .ok()
+        .and_then(|()| records_explained(segs, &params));
+    if given.is_some_and(|n| n > 0) || segs.is_empty() {
+        return structure.map(|()| params);
+    }
+    if let Ok(found) = infer(layout, &ParamsRequest::default()) {
+        // A stride as long as the span explains any segment whose last slot byte is 0xFF: too
+        // weak to overrule the caller.
+        let trivial = found.stride() == Some(found.span());
+        if found != params && !trivial && records_explained(segs, &found).unwrap_or(0) > 0 {
+            req.check_against(&found)?;
+        }
+    }
+    structure.map(|()| params)
+}
+
+/// How many records `params` explain in the first and last segments (the marker pattern or the
+/// record chain, with inference's damage tolerance); `None` when the bytes contradict them.
+fn records_explained(segs: &[SegmentFile], params: &Params) -> Option<usize> {
+    let (first, last) = (segs.first()?, segs.last()?);
+    match params.stride() {
+        Some(m) => {
+            let limit = params.span().min(SCAN_CAP as u64);
+            let a = fixed_pattern(&read_prefix(&first.path, limit), m as usize)?;
+            let b = fixed_pattern(&read_prefix(&last.path, limit), m as usize)?;
+            Some(a + b)
+        }
+        None => stream_records(segs, params).ok(),
+    }
 }
 
 /// With fully explicit parameters, the files must still fit them structurally.
@@ -238,13 +280,27 @@ fn stream_candidate(
     let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
     let seg_size = req.segment_size.unwrap_or(file_len);
     let params = Params::stream(seg_size).map_err(|e| e.to_string())?;
+    let evidence = stream_records(segs, &params)?;
+    if evidence == 0 && req.format.is_none() {
+        return Err("no stream record was found".into());
+    }
+    Ok(params)
+}
+
+/// Stream records chained from position 0 of the first segments and the last one, each chain
+/// that ends inside the scanned bytes leading to the next segment's name.
+fn stream_records(segs: &[SegmentFile], params: &Params) -> std::result::Result<usize, String> {
+    // A record starting before SCAN_CAP ends within this many bytes.
+    let limit = params
+        .segment_size()
+        .min((SCAN_CAP + STREAM_OVERHEAD + params.max_payload()) as u64);
     let mut evidence = 0;
     for (i, seg) in segs.iter().enumerate() {
-        if i > 0 && i + 1 < segs.len() && i > 2 {
+        if i > 2 && i + 1 < segs.len() {
             continue;
         }
-        let mut bytes = std::fs::read(&seg.path).unwrap_or_default();
-        bytes.resize(bytes.len().max(seg_size as usize), 0);
+        let mut bytes = read_prefix(&seg.path, limit);
+        bytes.resize(limit as usize, 0);
         let (records, used, clean) = stream_pattern(&bytes, params.max_payload());
         if records == 0 && !clean {
             return Err(format!(
@@ -262,13 +318,11 @@ fn stream_candidate(
             }
         }
     }
-    if evidence == 0 && req.format.is_none() {
-        return Err("no stream record was found".into());
-    }
-    Ok(params)
+    Ok(evidence)
 }
 
 /// Records from position 0: `(count, bytes they use, whether an end or zeros follow them)`.
+/// Reaching `SCAN_CAP` is not an end: the chain goes on past what was scanned.
 fn stream_pattern(bytes: &[u8], max: usize) -> (usize, usize, bool) {
     let mut pos = 0;
     let mut count = 0;
@@ -282,5 +336,5 @@ fn stream_pattern(bytes: &[u8], max: usize) -> (usize, usize, bool) {
             _ => return (count, pos, false),
         }
     }
-    (count, pos, true)
+    (count, pos, pos < SCAN_CAP)
 }
