@@ -130,6 +130,33 @@ fn recover_with_a_record_size_the_files_contradict_changes_nothing() {
     expect(&recover(&store, &FIXED, &["--check"]), 0);
 }
 
+/// A repair that empties the segments inference reads must not leave a store that no command
+/// opens: the parameters go to `mfq.json`, and only then.
+#[test]
+fn recover_records_the_parameters_only_when_the_files_lose_them() {
+    let (_t, a) = fixture_copy("fixed-rollover");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment(&a, 0))
+        .unwrap()
+        .set_len(31)
+        .unwrap();
+    let (_t2, b) = fixture_copy("stream");
+    std::fs::write(segment(&b, 0), b"").unwrap();
+    for store in [&a, &b] {
+        let text = expect(&mfq(store, &["recover", "--no-save"]), 0);
+        assert!(text.contains("recorded the parameters in"), "{text}");
+        assert!(store.join("mfq.json").exists());
+        expect(&mfq(store, &["recover", "--check"]), 0);
+        expect(&mfq(store, &["stat"]), 0);
+    }
+    let (_t3, c) = fixture_copy("fixed");
+    set_offset(&c, "producer.offset", 119);
+    let text = expect(&mfq(&c, &["recover", "--no-save"]), 0);
+    assert!(!text.contains("recorded the parameters"), "{text}");
+    assert!(!c.join("mfq.json").exists());
+}
+
 #[test]
 fn recover_producer_ahead_of_the_data() {
     let (_t, store) = fixture_copy("fixed");

@@ -75,7 +75,9 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
         save_to: save_to.clone(),
         force: args.force,
     };
-    let applied = recovery::apply(store.layout(), &plan, &opts)?;
+    let mut applied = recovery::apply(store.layout(), &plan, &opts)?;
+    applied.params_recorded =
+        recovery::keep_params_known(store.layout(), store.params(), store.params_source())?;
     let after = store.inspect()?;
     if global.json {
         let value = serde_json::json!({
@@ -145,6 +147,13 @@ fn write_applied(out: &mut impl Write, applied: &Applied, after: &Report) -> any
     writeln!(out, "applied {} change(s)", applied.actions)?;
     for p in &applied.saved {
         writeln!(out, "saved removed bytes to {}", p.display())?;
+    }
+    if let Some(p) = &applied.params_recorded {
+        writeln!(
+            out,
+            "recorded the parameters in {}: the remaining files no longer show them",
+            p.display()
+        )?;
     }
     if after.needs_repair() {
         writeln!(out, "the store still needs a repair:")?;

@@ -12,8 +12,10 @@ use serde::Serialize;
 
 use super::plan::{Action, Plan};
 use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::infer;
 use crate::queue::layout::{segment_name, Layout};
 use crate::queue::offsets;
+use crate::queue::params::{self, Params, ParamsRequest, ParamsSource};
 use crate::queue::sys::{self, Lock};
 
 /// How to apply a plan.
@@ -32,6 +34,37 @@ pub struct Applied {
     pub saved: Vec<PathBuf>,
     /// Actions carried out.
     pub actions: usize,
+    /// `mfq.json`, when the repair left files that no longer show the store's parameters and
+    /// they were recorded there (see [`keep_params_known`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params_recorded: Option<PathBuf>,
+}
+
+/// After a repair: when the files alone no longer show the parameters the repair used (it
+/// emptied or removed the segments inference reads), records them in `mfq.json` so that every
+/// command still opens the store; the .NET libraries ignore that file. A store whose files
+/// still show them is left without one. Returns the file's path when it was written.
+pub fn keep_params_known(
+    layout: &Layout,
+    params: &Params,
+    source: ParamsSource,
+) -> Result<Option<PathBuf>> {
+    if source == ParamsSource::Metadata {
+        return Ok(None);
+    }
+    let same = ParamsRequest {
+        format: Some(params.format()),
+        record_size: params.record_size(),
+        segment_size: Some(params.segment_size()),
+    };
+    let shown = infer::infer(layout, &ParamsRequest::default());
+    if shown.is_ok_and(|found| same.check_against(&found).is_ok()) {
+        return Ok(None);
+    }
+    let path = layout.meta();
+    params::write_meta(&path, params)?;
+    offsets::sync_dir(layout.root())?;
+    Ok(Some(path))
 }
 
 /// Files whose flock shows a live holder among those a plan would change.

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{apply, held_files, Applied, ApplyOptions};
+pub use apply::{apply, held_files, keep_params_known, Applied, ApplyOptions};
 pub(crate) use inspect::inspect;
 pub use plan::{plan, Action, Plan};
 pub(crate) use producer::repair_for_producer;
