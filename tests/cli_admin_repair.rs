@@ -11,7 +11,7 @@ use std::path::Path;
 
 use cli_admin_helpers::*;
 use common::*;
-use mfq::queue::{Format, ParamsRequest, StartAt, Store};
+use mfq::queue::{Format, Params, ParamsRequest, ProducerOptions, StartAt, Store};
 
 fn stream_messages() -> Vec<Vec<u8>> {
     [
@@ -155,6 +155,76 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     let text = expect(&mfq(&c, &["recover", "--no-save"]), 0);
     assert!(!text.contains("recorded the parameters"), "{text}");
     assert!(!c.join("mfq.json").exists());
+}
+
+fn grow(path: &Path, extra: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(extra).unwrap();
+}
+
+/// A segment file that grew (the .NET libraries cannot map it) neither decides the inferred
+/// geometry nor blocks `recover`, which cuts it back and keeps the bytes it cut.
+#[test]
+fn recover_cuts_a_segment_file_that_grew() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s");
+    let store = Store::create(&path, Params::fixed(16, 100).unwrap()).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for i in 0..14 {
+        p.append(&fixed_message(i)).unwrap();
+    }
+    p.close().unwrap();
+    std::fs::remove_file(path.join("mfq.json")).unwrap();
+    grow(&segment(&path, 85), &[1, 2, 3]);
+    let text = expect(&mfq(&path, &["recover"]), 0);
+    assert!(
+        text.contains("cut segment 00000000000000000085 from 89 to 86 bytes"),
+        "{text}"
+    );
+    assert_eq!(std::fs::metadata(segment(&path, 85)).unwrap().len(), 86);
+    let salvage = std::fs::read_dir(path.join("mfq-salvage")).unwrap();
+    let stamp = salvage.into_iter().next().unwrap().unwrap().path();
+    let cut = std::fs::read(stamp.join("00000000000000000085.beyond-86")).unwrap();
+    assert_eq!(cut, [1, 2, 3]);
+    assert_eq!(drain(&path), fixed_messages(14));
+    assert!(!path.join("mfq.json").exists());
+}
+
+/// With one segment there is no majority: explicit parameters open it when only zeros lie past
+/// their length, never when data does (that is a wrong `--segment-size`).
+#[test]
+fn recover_with_explicit_parameters_cuts_a_lone_grown_file_of_zeros() {
+    let (_t, a) = fixture_copy("fixed");
+    grow(&segment(&a, 0), &[0]);
+    let err = stderr(&recover(&a, &[], &["--dry-run"]));
+    assert!(err.contains("cannot infer"), "{err}");
+    let text = expect(&recover(&a, &FIXED, &[]), 0);
+    assert!(text.contains("from 87 to 86 bytes"), "{text}");
+    expect(&recover(&a, &[], &["--check"]), 0);
+    let (_t2, b) = fixture_copy("fixed");
+    grow(&segment(&b, 0), &[7]);
+    let before = store_files(&b);
+    let err = stderr(&recover(&b, &FIXED, &[]));
+    assert!(err.contains("no file of 86"), "{err}");
+    assert_eq!(store_files(&b), before);
+}
+
+/// A fixed segment off the grid of the others is named, with what to do.
+#[test]
+fn an_odd_segment_name_is_named_with_what_to_do() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    std::fs::copy(
+        segment(&store, 85),
+        store.join("commitlog/00000000000000000100"),
+    )
+    .unwrap();
+    let err = stderr(&recover(&store, &FIXED, &["--dry-run"]));
+    assert!(
+        err.contains("00000000000000000100 does not fit the store")
+            && err.contains("move it out of commitlog/"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -173,7 +173,8 @@ fn segments_of_the_wrong_size_and_gaps_are_reported_and_tolerated() {
     assert!(report
         .issues
         .iter()
-        .any(|i| i.kind == IssueKind::SegmentWrongSize));
+        .any(|i| i.kind == IssueKind::SegmentTooLong));
+    assert_eq!(report.oversized.len(), 1);
     assert_eq!(
         drain(&store),
         recs,

@@ -219,6 +219,11 @@ fn describe(action: &Action) -> String {
             "cleared {} positions {from_pos}..{to_pos} ({records} stale records)",
             path.display()
         ),
+        Action::TrimSegment {
+            path,
+            from_len,
+            to_len,
+        } => format!("cut {} from {from_len} to {to_len} bytes", path.display()),
         Action::RemoveSegment { path, records } => {
             format!("removed segment {} ({records} records)", path.display())
         }

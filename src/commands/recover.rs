@@ -246,6 +246,18 @@ fn describe(a: &Action, save_to: Option<&Path>) -> String {
                 plural(*records, "stale record")
             )
         }
+        Action::TrimSegment {
+            path,
+            from_len,
+            to_len,
+        } => {
+            let name = file_name(path);
+            let saved = saved_as(save_to, format!("{name}.beyond-{to_len}"));
+            format!(
+                "cut segment {name} from {from_len} to {to_len} bytes (the length its \
+                 parameters give; {saved})"
+            )
+        }
         Action::RemoveSegment { path, records } => {
             let name = file_name(path);
             let saved = saved_as(save_to, name.clone());

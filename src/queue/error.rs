@@ -67,6 +67,14 @@ pub enum Error {
         /// What was asked for.
         given: String,
     },
+    /// One segment file does not fit the geometry the others share.
+    #[error("segment file {} does not fit the store: {reason}; if it does not belong here, move it out of commitlog/ and run `mfq recover`", path.display())]
+    OddSegment {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
     /// Parameters are invalid on their own.
     #[error("invalid parameters: {0}")]
     InvalidParams(String),

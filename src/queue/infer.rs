@@ -118,7 +118,7 @@ fn fixed_candidates(
     offsets: &[u64],
     req: &ParamsRequest,
 ) -> std::result::Result<Vec<Params>, String> {
-    let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
+    let file_len = common_len(segs);
     let span = file_len - 1;
     if span < 2 {
         return Err(format!("segment files of {file_len} bytes are too short"));
@@ -213,16 +213,20 @@ fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
 
 /// Fully explicit parameters are taken as given when the files fit them, or when damage leaves
 /// nothing to contradict them. Files that other parameters explain better refuse them: acting on
-/// a wrong record size would make `recover` zero good records.
+/// a wrong record size would make `recover` zero good records. A minority of files longer than
+/// the parameters give is damage (`recover` cuts them back); when every file is longer, only
+/// zeros past the length make it damage rather than a wrong `--segment-size`.
 fn explicit(layout: &Layout, segs: &[SegmentFile], req: &ParamsRequest) -> Result<Params> {
     let params = req.to_params()?;
-    let structure = check_structure(segs, &params);
-    let given = structure
-        .as_ref()
-        .ok()
-        .and_then(|()| records_explained(segs, &params));
-    if given.is_some_and(|n| n > 0) || segs.is_empty() {
-        return structure.map(|()| params);
+    if segs.is_empty() {
+        return Ok(params);
+    }
+    check_grid(segs, &params)?;
+    let want = params.file_len();
+    let some_fit = segs.iter().any(|s| s.len <= want);
+    let explained = records_explained(segs, &params).unwrap_or(0);
+    if explained > 0 && some_fit {
+        return Ok(params);
     }
     if let Ok(found) = infer(layout, &ParamsRequest::default()) {
         // A stride as long as the span explains any segment whose last slot byte is 0xFF: too
@@ -232,7 +236,34 @@ fn explicit(layout: &Layout, segs: &[SegmentFile], req: &ParamsRequest) -> Resul
             req.check_against(&found)?;
         }
     }
-    structure.map(|()| params)
+    if some_fit || (explained > 0 && segs.iter().all(|s| zeros_past(s, want))) {
+        return Ok(params);
+    }
+    let s = &segs[0];
+    Err(Error::ParamsMismatch {
+        what: "segment size",
+        found: format!(
+            "segment {} of {} bytes (and no file of {want})",
+            s.start, s.len
+        ),
+        given: format!("--segment-size {}", params.segment_size()),
+    })
+}
+
+/// Whether a segment file holds only zeros past `len` (at most `SCAN_CAP` bytes are read; a
+/// longer excess does not count as zeros).
+fn zeros_past(seg: &SegmentFile, len: u64) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let excess = seg.len.saturating_sub(len);
+    if excess > SCAN_CAP as u64 {
+        return false;
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&seg.path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(len))?;
+        f.take(excess).read_to_end(&mut bytes)
+    });
+    read.is_ok() && codec::is_zero(&bytes)
 }
 
 /// How many records `params` explain in the first and last segments (the marker pattern or the
@@ -250,35 +281,51 @@ fn records_explained(segs: &[SegmentFile], params: &Params) -> Option<usize> {
     }
 }
 
-/// With fully explicit parameters, the files must still fit them structurally.
-fn check_structure(segs: &[SegmentFile], params: &Params) -> Result<()> {
-    let want = params.file_len();
-    let mismatch = |found: String| Error::ParamsMismatch {
-        what: "segment size",
-        found,
-        given: format!("--segment-size {}", params.segment_size()),
-    };
-    if let Some(s) = segs.iter().find(|s| s.len > want) {
-        return Err(mismatch(format!("segment {} of {} bytes", s.start, s.len)));
+/// Fixed segments start at multiples of the span. A file off that grid among files on it is
+/// damage that the caller must move away; when every file is off it, the parameters are wrong.
+fn check_grid(segs: &[SegmentFile], params: &Params) -> Result<()> {
+    if params.format() != Format::Fixed {
+        return Ok(());
     }
-    if params.format() == Format::Fixed {
-        if let Some(s) = segs.iter().find(|s| s.start % params.span() != 0) {
-            return Err(mismatch(format!(
-                "segment {} (not a multiple of the span {})",
-                s.start,
-                params.span()
-            )));
+    let span = params.span();
+    let Some(odd) = segs.iter().find(|s| s.start % span != 0) else {
+        return Ok(());
+    };
+    if segs.iter().any(|s| s.start % span == 0) {
+        return Err(Error::OddSegment {
+            path: odd.path.clone(),
+            reason: format!(
+                "its start {} is not a multiple of the span {span}",
+                odd.start
+            ),
+        });
+    }
+    Err(Error::ParamsMismatch {
+        what: "segment size",
+        found: format!("segment {} (not a multiple of the span {span})", odd.start),
+        given: format!("--segment-size {}", params.segment_size()),
+    })
+}
+
+/// The length most segment files have (the longest among equally common ones): one damaged
+/// file must not decide the store's geometry.
+fn common_len(segs: &[SegmentFile]) -> u64 {
+    let mut lens: Vec<u64> = segs.iter().map(|s| s.len).collect();
+    lens.sort_unstable();
+    let mut best = (0, 0);
+    for run in lens.chunk_by(|a, b| a == b) {
+        if run.len() >= best.0 {
+            best = (run.len(), run[0]);
         }
     }
-    Ok(())
+    best.1
 }
 
 fn stream_candidate(
     segs: &[SegmentFile],
     req: &ParamsRequest,
 ) -> std::result::Result<Params, String> {
-    let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
-    let seg_size = req.segment_size.unwrap_or(file_len);
+    let seg_size = req.segment_size.unwrap_or_else(|| common_len(segs));
     let params = Params::stream(seg_size).map_err(|e| e.to_string())?;
     let evidence = stream_records(segs, &params)?;
     if evidence == 0 && req.format.is_none() {

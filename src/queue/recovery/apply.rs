@@ -85,7 +85,9 @@ fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
             Action::SetProducer { .. } => layout.producer_offset(),
             Action::SetConfirmed { .. } => layout.confirmed_offset(),
             Action::SetConsumer { id, .. } => layout.consumer_offset(id),
-            Action::ZeroTail { path, .. } | Action::RemoveSegment { path, .. } => path.clone(),
+            Action::ZeroTail { path, .. }
+            | Action::TrimSegment { path, .. }
+            | Action::RemoveSegment { path, .. } => path.clone(),
         })
         .collect()
 }
@@ -116,6 +118,7 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
                 to_pos,
                 ..
             } => zero(path, *from_pos, *to_pos)?,
+            Action::TrimSegment { path, to_len, .. } => trim(path, *to_len)?,
             Action::RemoveSegment { path, .. } => {
                 std::fs::remove_file(path).ctx("remove", path)?;
                 offsets::sync_dir(&layout.commitlog())?;
@@ -156,6 +159,10 @@ fn save_aside(plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
                 let name = format!("{}.from-{from_pos}", file_name(path));
                 (path, *from_pos, Some(*to_pos), name)
             }
+            Action::TrimSegment { path, to_len, .. } => {
+                let name = format!("{}.beyond-{to_len}", file_name(path));
+                (path, *to_len, None, name)
+            }
             Action::RemoveSegment { path, .. } => (path, 0, None, file_name(path)),
             _ => continue,
         };
@@ -163,18 +170,39 @@ fn save_aside(plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
             std::fs::create_dir_all(dir).ctx("create", dir)?;
             made = true;
         }
-        let bytes = std::fs::read(src).ctx("read", src)?;
-        let end = to.map_or(bytes.len(), |t| (t as usize).min(bytes.len()));
-        let start = (from as usize).min(end);
         let dest = dir.join(name);
-        std::fs::write(&dest, &bytes[start..end]).ctx("write", &dest)?;
-        File::open(&dest)
-            .and_then(|f| f.sync_all())
-            .ctx("sync", &dest)?;
+        copy_range(src, from, to, &dest)?;
         applied.saved.push(dest);
     }
     if made {
         offsets::sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Copies `[from, to)` of `src` (clipped to its length; `None`: to its end) into a new file
+/// `dest`, streaming, and syncs it.
+fn copy_range(src: &Path, from: u64, to: Option<u64>, dest: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut input = File::open(src).ctx("open", src)?;
+    let len = input.metadata().ctx("stat", src)?.len();
+    let end = to.map_or(len, |t| t.min(len));
+    let start = from.min(end);
+    input.seek(SeekFrom::Start(start)).ctx("read", src)?;
+    let mut output = File::create(dest).ctx("create", dest)?;
+    std::io::copy(&mut input.take(end - start), &mut output).ctx("write", dest)?;
+    output.sync_all().ctx("sync", dest)
+}
+
+/// Cuts a file back to `len` bytes (a no-op when it is not longer) and syncs it.
+fn trim(path: &Path, len: u64) -> Result<()> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .ctx("open", path)?;
+    if f.metadata().ctx("stat", path)?.len() > len {
+        f.set_len(len).ctx("truncate", path)?;
+        f.sync_all().ctx("sync", path)?;
     }
     Ok(())
 }

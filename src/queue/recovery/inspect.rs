@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::walk::{walk_fixed, walk_stream};
-use super::{ConsumerState, Depth, IssueKind, OrphanSegment, Report, Severity};
+use super::{ConsumerState, Depth, IssueKind, OrphanSegment, OversizedSegment, Report, Severity};
 use crate::queue::error::Result;
 use crate::queue::layout::{Layout, SegmentFile};
 use crate::queue::offsets;
@@ -43,6 +43,7 @@ pub(crate) fn inspect_parts(
         data_end: None,
         tail: vec![],
         orphans: vec![],
+        oversized: vec![],
         bad_offset_files: vec![],
         issues: vec![],
     };
@@ -98,19 +99,23 @@ fn check_files(r: &mut Report, params: &Params) {
     }
     let want = params.file_len();
     for s in r.segments.clone() {
-        let wrong = match params.format() {
-            Format::Fixed => s.len != want,
-            Format::Stream => s.len < want,
-        };
-        if wrong {
+        if s.len > want {
             let msg = format!(
-                "segment file is {} bytes, expected {want}{}",
-                s.len,
-                if s.len < want {
-                    " (missing bytes read as zero)"
-                } else {
-                    ""
-                }
+                "segment file is {} bytes, expected {want} (the .NET libraries cannot map it)",
+                s.len
+            );
+            r.push(IssueKind::SegmentTooLong, Severity::Repair, msg)
+                .file(&s.path)
+                .at(s.start);
+            r.oversized.push(OversizedSegment {
+                path: s.path.clone(),
+                len: s.len,
+                want,
+            });
+        } else if s.len < want {
+            let msg = format!(
+                "segment file is {} bytes, expected {want} (missing bytes read as zero)",
+                s.len
             );
             r.push(IssueKind::SegmentWrongSize, Severity::Warning, msg)
                 .file(&s.path)

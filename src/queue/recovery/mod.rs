@@ -94,6 +94,8 @@ pub enum IssueKind {
     SegmentGap,
     /// A segment file is not the length the parameters give.
     SegmentWrongSize,
+    /// A segment file is longer than the parameters give.
+    SegmentTooLong,
     /// A segment lies past the data end and cannot be reached.
     OrphanSegment,
     /// An offset file is not 8 bytes or holds a negative value.
@@ -160,6 +162,17 @@ pub struct OrphanSegment {
     pub records: u64,
 }
 
+/// A segment file longer than the parameters give.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OversizedSegment {
+    /// The file.
+    pub path: PathBuf,
+    /// Its length.
+    pub len: u64,
+    /// The length the parameters give.
+    pub want: u64,
+}
+
 /// Everything an inspection learned.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -193,6 +206,8 @@ pub struct Report {
     pub tail: Vec<TailRegion>,
     /// Segments past the data end.
     pub orphans: Vec<OrphanSegment>,
+    /// Segment files longer than the parameters give (the .NET libraries cannot map them).
+    pub oversized: Vec<OversizedSegment>,
     /// Offset files whose length is not 8.
     #[serde(skip)]
     pub bad_offset_files: Vec<PathBuf>,

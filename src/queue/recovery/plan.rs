@@ -54,6 +54,16 @@ pub enum Action {
         /// Complete-looking records removed.
         records: u64,
     },
+    /// Cut a segment file that is longer than the parameters give back to its length (after
+    /// saving the bytes cut).
+    TrimSegment {
+        /// The segment file.
+        path: PathBuf,
+        /// Its length now.
+        from_len: u64,
+        /// Its length after.
+        to_len: u64,
+    },
     /// Remove a segment past the data end (after saving it).
     RemoveSegment {
         /// The segment file.
@@ -119,6 +129,13 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
         .collect();
     let max_consumer = new_consumers.iter().map(|c| c.1).max().unwrap_or(0);
     let producer = end.max(max_consumer);
+    for o in &r.oversized {
+        actions.push(Action::TrimSegment {
+            path: o.path.clone(),
+            from_len: o.len,
+            to_len: o.want,
+        });
+    }
     for t in &r.tail {
         actions.push(Action::ZeroTail {
             path: t.path.clone(),
