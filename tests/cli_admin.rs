@@ -129,6 +129,31 @@ fn dump_hex_and_limit() {
     assert!(!text.contains("world"), "{text}");
 }
 
+/// A grown (sparse) segment of any size is dumped from its mapping: the records the parameters
+/// give, then one row for data past them. Reading the file whole would need 64 GiB here.
+#[test]
+fn dump_a_huge_sparse_segment_without_reading_it_whole() {
+    let (_t, store) = fixture_copy("stream");
+    let seg = segment(&store, 50);
+    poke(&seg, 1 << 20, &[7]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    let out = mfq(
+        &store,
+        &with(&STREAM, &["dump-segment", "50", "--limit", "5"]),
+    );
+    let text = expect(&out, 4);
+    assert!(
+        text.contains("garbage") && text.contains("cuts it back"),
+        "{text}"
+    );
+    assert!(text.contains("2 records ok, 1 damaged"), "{text}");
+}
+
 #[test]
 fn dump_flipped_marker_exits_4_naming_the_position() {
     let (_t, store) = fixture_copy("fixed");

@@ -20,7 +20,7 @@ use mfq::queue::{positions, Params, Store};
 
 mod rows;
 
-use self::rows::{Row, Summary};
+use self::rows::{Dump, Row, Summary};
 use super::resolve;
 use crate::cli::values::SegmentRef;
 use crate::cli::{DumpSegmentArgs, GlobalOpts};
@@ -33,34 +33,23 @@ const PREVIEW: usize = 48;
 /// Runs `mfq dump-segment`.
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
     let (path, start, params) = locate(global, args).context("cannot find the segment")?;
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (rows, sum) = rows::rows(&params, start, &bytes);
-    let shown = args
-        .limit
-        .map_or(rows.len(), |n| rows.len().min(n as usize));
-    if global.json {
-        print_json(
-            &path,
-            start,
-            &params,
-            &bytes,
-            &rows[..shown],
-            &sum,
-            rows.len() - shown,
-        )?;
-    } else {
-        let more = rows.len() - shown;
-        print_text(
-            &path,
-            start,
-            &params,
-            &bytes,
-            &rows[..shown],
+    let limit = args.limit.map_or(usize::MAX, |n| n as usize);
+    let sum = positions::with_file_bytes(&path, |bytes| -> anyhow::Result<Summary> {
+        let Dump {
+            rows,
             more,
-            &sum,
-            args.hex,
-        )?;
-    }
+            summary,
+        } = rows::rows(&params, start, bytes, limit);
+        if global.json {
+            print_json(&path, start, &params, bytes, &rows, &summary, more)?;
+        } else {
+            print_text(
+                &path, start, &params, bytes, &rows, more, &summary, args.hex,
+            )?;
+        }
+        Ok(summary)
+    })
+    .with_context(|| format!("cannot read {}", path.display()))??;
     match sum.first_damaged_position {
         Some(pos) => Err(Exit::new(
             ExitStatus::Corruption,
@@ -254,8 +243,13 @@ fn summary_line(sum: &Summary) -> String {
         line += &format!(", {} unwritten", sum.unwritten);
     }
     if let Some(len) = sum.unexpected_length {
+        let why = if len < sum.expected_length {
+            "missing bytes read as zero"
+        } else {
+            "`mfq recover` cuts it back, saving the bytes it cuts"
+        };
         line += &format!(
-            "; the file is {len} bytes, expected {} (missing bytes read as zero)",
+            "; the file is {len} bytes, expected {} ({why})",
             sum.expected_length
         );
     }

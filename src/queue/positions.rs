@@ -12,6 +12,26 @@ use super::reader::open_stream;
 use super::scan::{self, Status};
 use super::segment::Segment;
 
+/// Calls `f` with the whole content of a file, mapped read-only (no copy, so memory stays
+/// bounded by the page cache on a file of any size). For tools that read one file that may not
+/// belong to a store (`dump-segment PATH`).
+pub fn with_file_bytes<R>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+    // Opening a FIFO would block, and a device has no end: only regular files are read.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("stat", path, e))?;
+    if !meta.is_file() {
+        let why = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+        return Err(Error::io("read", path, why));
+    }
+    match Segment::open_read(path, 0, u64::MAX)? {
+        Some(s) => Ok(f(s.map().slice(0, s.mapped_len()))),
+        None => Err(Error::io(
+            "open",
+            path,
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )),
+    }
+}
+
 /// Reads a segment's bytes (zero past a short file's end).
 pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<Vec<u8>> {
     with_segment_bytes(params, seg, <[u8]>::to_vec)

@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use mfq::queue::codec;
 use mfq::queue::scan::{self, Status};
 use mfq::queue::{Format, Params};
 use serde::Serialize;
@@ -53,8 +54,23 @@ pub struct Summary {
     pub expected_length: u64,
 }
 
-/// Rows and summary of a segment. `bytes` is the file's content (any length).
-pub fn rows(params: &Params, start: u64, bytes: &[u8]) -> (Vec<Row>, Summary) {
+/// How many bytes past the records are examined for data.
+const EXAMINE: usize = 1 << 24;
+
+/// The rows to show and the summary of a whole segment.
+#[derive(Debug)]
+pub struct Dump {
+    /// The first rows (at most the limit), trailing unwritten fixed slots collapsed.
+    pub rows: Vec<Row>,
+    /// Rows past the limit, not kept.
+    pub more: usize,
+    /// Counts over every row.
+    pub summary: Summary,
+}
+
+/// Rows and summary of a segment, keeping at most `limit` rows (memory stays bounded on a
+/// segment of any size). `bytes` is the file's content (any length).
+pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
     let expected = params.file_len();
     let mut padded;
     let view: &[u8] = if (bytes.len() as u64) < expected {
@@ -62,75 +78,110 @@ pub fn rows(params: &Params, start: u64, bytes: &[u8]) -> (Vec<Row>, Summary) {
         padded.resize(expected as usize, 0);
         &padded
     } else {
-        bytes
+        &bytes[..expected as usize]
     };
-    let mut out: Vec<Row> = scan::walk(params, start, view)
-        .into_iter()
-        .map(|e| Row {
+    let mut d = Dump {
+        rows: Vec::new(),
+        more: 0,
+        summary: Summary {
+            expected_length: expected,
+            unexpected_length: (bytes.len() as u64 != expected).then_some(bytes.len() as u64),
+            ..Summary::default()
+        },
+    };
+    // The trailing run of unwritten fixed slots: (rows in it, bytes, index of its first row).
+    let mut run = (0u64, 0u64, 0u64);
+    let mut total = 0u64;
+    let mut push = |d: &mut Dump, row: Row| {
+        count(&mut d.summary, &row);
+        if row.status == Status::Unwritten && params.format() == Format::Fixed {
+            if run.0 == 0 {
+                run.2 = total;
+            }
+            run = (run.0 + 1, run.1 + row.size, run.2);
+        } else {
+            run = (0, 0, 0);
+        }
+        if (total as usize) < limit {
+            d.rows.push(row);
+        }
+        total += 1;
+    };
+    scan::visit(params, start, view, |e| {
+        let payload = matches!(e.status, Status::Ok | Status::Torn | Status::BadMarker)
+            .then(|| clip(e.payload_range(params.format()), bytes.len()));
+        let row = Row {
             offset: e.offset,
             position: e.position,
             size: e.size,
             status: e.status,
             count: 1,
-            payload: matches!(e.status, Status::Ok | Status::Torn | Status::BadMarker)
-                .then(|| clip(e.payload_range(params.format()), bytes.len())),
-        })
-        .collect();
-    if params.format() == Format::Fixed {
-        collapse_unwritten(&mut out);
-        let span = params.span() as usize;
-        if view.len() > span && view[span..].iter().any(|b| *b != 0) {
-            out.push(Row {
-                offset: start + span as u64,
-                position: span as u64,
-                size: (view.len() - span) as u64,
+            payload,
+        };
+        push(&mut d, row);
+        true
+    });
+    let (run_rows, run_bytes, run_first) = run;
+    if run_rows >= 2 {
+        // Collapse the run into its first row, as if every row had been kept.
+        total -= run_rows - 1;
+        if let Some(first) = d.rows.get_mut(run_first as usize) {
+            first.size = run_bytes;
+            first.count = run_rows;
+            d.rows.truncate(run_first as usize + 1);
+        }
+    }
+    // Past the records: a fixed segment's last byte, and whatever lies past the length the
+    // parameters give (examined up to EXAMINE bytes: a sparse file may be huge).
+    let records_end = match params.format() {
+        Format::Fixed => params.span() as usize,
+        Format::Stream => view.len(),
+    };
+    let file_end = view.len().max(bytes.len());
+    if file_end > records_end {
+        let examined = (records_end + EXAMINE).min(file_end);
+        let rest = if bytes.len() >= examined {
+            &bytes[records_end..examined]
+        } else {
+            &view[records_end..examined.min(view.len())]
+        };
+        if !codec::is_zero(rest) {
+            let row = Row {
+                offset: start + records_end as u64,
+                position: records_end as u64,
+                size: (file_end - records_end) as u64,
                 status: Status::Garbage,
                 count: 1,
                 payload: None,
-            });
-        }
-    }
-    let mut sum = Summary {
-        expected_length: expected,
-        unexpected_length: (bytes.len() as u64 != expected).then_some(bytes.len() as u64),
-        ..Summary::default()
-    };
-    for r in &out {
-        match r.status {
-            Status::Ok => sum.records_ok += 1,
-            Status::Unwritten => sum.unwritten += r.count,
-            s if s.is_damage() => {
-                sum.damaged += 1;
-                if sum.first_damaged_position.is_none() {
-                    sum.first_damaged_position = Some(r.position);
-                    sum.first_damaged_offset = Some(r.offset);
-                }
+            };
+            count(&mut d.summary, &row);
+            if (total as usize) < limit {
+                d.rows.push(row);
             }
-            _ => {}
+            total += 1;
         }
     }
-    (out, sum)
+    d.more = (total - d.rows.len() as u64) as usize;
+    d
+}
+
+fn count(sum: &mut Summary, r: &Row) {
+    match r.status {
+        Status::Ok => sum.records_ok += 1,
+        Status::Unwritten => sum.unwritten += r.count,
+        s if s.is_damage() => {
+            sum.damaged += 1;
+            if sum.first_damaged_position.is_none() {
+                sum.first_damaged_position = Some(r.position);
+                sum.first_damaged_offset = Some(r.offset);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn clip(r: Range<usize>, len: usize) -> Range<usize> {
     r.start.min(len)..r.end.min(len)
-}
-
-/// Folds the trailing run of unwritten slots (two or more) into one row.
-fn collapse_unwritten(rows: &mut Vec<Row>) {
-    let run = rows
-        .iter()
-        .rev()
-        .take_while(|r| r.status == Status::Unwritten)
-        .count();
-    if run < 2 {
-        return;
-    }
-    let first = rows.len() - run;
-    let size = rows[first..].iter().map(|r| r.size).sum();
-    rows.truncate(first + 1);
-    rows[first].size = size;
-    rows[first].count = run as u64;
 }
 
 #[cfg(test)]
@@ -141,7 +192,9 @@ mod tests {
     fn collapses_trailing_unwritten_and_flags_last_byte() {
         let p = Params::fixed(2, 9).unwrap();
         let mut bytes = vec![1, 2, 0xFF, 0, 0, 0, 0, 0, 0, 7];
-        let (rows, sum) = rows(&p, 0, &bytes);
+        let Dump {
+            rows, summary: sum, ..
+        } = rows(&p, 0, &bytes, usize::MAX);
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert_eq!(rows[1].count, 2);
         assert_eq!(rows[1].size, 6);
@@ -149,10 +202,38 @@ mod tests {
         assert_eq!(sum.damaged, 1);
         assert_eq!(sum.first_damaged_position, Some(9));
         bytes.truncate(4);
-        let (_, sum) = self::rows(&p, 0, &bytes);
+        let sum = self::rows(&p, 0, &bytes, usize::MAX).summary;
         assert_eq!(sum.unexpected_length, Some(4));
         assert_eq!(sum.damaged, 0);
-        let (rows, _) = self::rows(&p, 0, &[]);
-        assert_eq!(rows[0].count, 3);
+        let d = self::rows(&p, 0, &[], usize::MAX);
+        assert_eq!(d.rows[0].count, 3);
+    }
+
+    /// A limit keeps the first rows and counts the rest exactly as an unlimited dump shows
+    /// them (the collapsed run is one row either way).
+    #[test]
+    fn a_limit_keeps_the_first_rows_and_counts_the_rest() {
+        let p = Params::fixed(2, 30).unwrap();
+        let mut bytes = vec![0u8; 31];
+        for slot in 0..4 {
+            bytes[slot * 3..slot * 3 + 3].copy_from_slice(&[1, 2, 0xFF]);
+        }
+        bytes[13] = 0xFF;
+        bytes[30] = 9;
+        let all = rows(&p, 0, &bytes, usize::MAX);
+        assert_eq!(all.rows.len(), 7, "{:?}", all.rows);
+        assert_eq!(all.rows[5].count, 5);
+        assert_eq!(all.more, 0);
+        for limit in 0..10 {
+            let d = rows(&p, 0, &bytes, limit);
+            let kept = limit.min(7);
+            assert_eq!(d.rows.len(), kept, "limit {limit}");
+            assert_eq!(d.more, 7 - kept, "limit {limit}");
+            for (a, b) in d.rows.iter().zip(&all.rows) {
+                assert_eq!((a.position, a.size, a.count), (b.position, b.size, b.count));
+            }
+            assert_eq!(d.summary.damaged, all.summary.damaged);
+            assert_eq!(d.summary.unwritten, all.summary.unwritten);
+        }
     }
 }
