@@ -227,6 +227,34 @@ fn an_odd_segment_name_is_named_with_what_to_do() {
     );
 }
 
+/// A FIFO or a folder where an offset file belongs: recover stops before changing anything
+/// (writing to the FIFO would block; the folder would fail halfway), and says what to do.
+#[test]
+fn recover_changes_nothing_when_an_offset_file_is_not_a_file() {
+    for fifo in [true, false] {
+        let (_t, store) = fixture_copy("fixed-rollover");
+        let consumer = store.join("offset/consumer.offset");
+        std::fs::remove_file(&consumer).unwrap();
+        if fifo {
+            let made = std::process::Command::new("mkfifo").arg(&consumer).status();
+            if !made.is_ok_and(|s| s.success()) {
+                eprintln!("mkfifo is not available; the folder case still runs");
+                continue;
+            }
+        } else {
+            std::fs::create_dir(&consumer).unwrap();
+        }
+        poke(&segment(&store, 85), 16, &[0]);
+        let before = store_files(&store);
+        let out = mfq(&store, &["recover"]);
+        expect(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains("not a regular file; move it aside"), "{err}");
+        assert_eq!(store_files(&store), before);
+        assert!(!store.join("mfq-salvage").exists());
+    }
+}
+
 #[test]
 fn recover_producer_ahead_of_the_data() {
     let (_t, store) = fixture_copy("fixed");

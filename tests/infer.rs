@@ -127,3 +127,29 @@ fn a_stream_chain_longer_than_the_scan_is_inferred() {
     let store = Store::open(&path, &ParamsRequest::default()).unwrap();
     assert_eq!(store.params(), &Params::stream(4 << 20).unwrap());
 }
+
+/// Opening is not creating: without segment data, the segment size is asked for rather than
+/// the creation default assumed (it would be reported, and used for new files, as the store's).
+#[test]
+fn a_store_without_segment_data_asks_for_its_segment_size() {
+    let (_t, path) = fixture_copy("fixed");
+    std::fs::write(path.join("commitlog/00000000000000000000"), b"").unwrap();
+    let req = ParamsRequest {
+        format: Some(Format::Fixed),
+        record_size: Some(16),
+        segment_size: None,
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(
+        matches!(err, Error::ParamsUnknown { option, .. } if option.contains("--segment-size")),
+        "{err}"
+    );
+    let req = ParamsRequest {
+        segment_size: Some(100),
+        ..req
+    };
+    assert_eq!(
+        Store::open(&path, &req).unwrap().params().segment_size(),
+        100
+    );
+}

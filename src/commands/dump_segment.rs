@@ -144,6 +144,16 @@ fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<Params> {
     if let Some(store) = &global.store {
         return Ok(*resolve::open_at(store, &req)?.params());
     }
+    let mut req = req;
+    if req.segment_size.is_none() {
+        // A lone file's length gives its segment size: S bytes for stream, N*m + 1 for fixed.
+        let len = std::fs::metadata(path)?.len();
+        req.segment_size = match req.format {
+            Some(mfq::queue::Format::Fixed) => len.checked_sub(1),
+            _ => Some(len),
+        }
+        .filter(|s| *s > 0);
+    }
     req.to_params().with_context(|| {
         format!(
             "{} is not inside a store's commitlog/ folder; pass -s STORE, or --format \

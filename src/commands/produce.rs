@@ -83,6 +83,13 @@ fn open_or_create(path: &Path, req: &ParamsRequest) -> anyhow::Result<Store> {
                 .with_context(|| format!("cannot record the parameters of {}", path.display()))
         }
         Ok(store) => Ok(store),
+        // A shell without a single segment file: nothing to agree with, so the defaults hold
+        // as they do for a new store (a zero-length segment file does not count as none).
+        Err(queue::Error::ParamsUnknown { .. }) if has_no_segment_files(path) => {
+            let params = req.to_params()?;
+            Store::create(path, params)
+                .with_context(|| format!("cannot record the parameters of {}", path.display()))
+        }
         Err(queue::Error::NotAStore { reason, .. }) if !path.exists() || path.is_dir() => {
             let params = req.to_params().with_context(|| {
                 format!(
@@ -96,6 +103,12 @@ fn open_or_create(path: &Path, req: &ParamsRequest) -> anyhow::Result<Store> {
         }
         Err(e) => Err(e).with_context(|| format!("cannot open store {}", path.display())),
     }
+}
+
+fn has_no_segment_files(path: &Path) -> bool {
+    queue::Layout::new(path)
+        .list_segments()
+        .is_ok_and(|(segs, _)| segs.is_empty())
 }
 
 /// Appends every message of the run.

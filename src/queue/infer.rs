@@ -32,6 +32,17 @@ pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
         return explicit(layout, &segs, req);
     }
     if segs.is_empty() {
+        // Opening is not creating: a made-up segment size would be reported, and used for the
+        // next segment file, as if it were the store's.
+        if req.segment_size.is_none() && req.format.is_some() {
+            return Err(Error::ParamsUnknown {
+                reason: format!(
+                    "{} has no segment data to infer its segment size from",
+                    layout.root().display()
+                ),
+                option: "--segment-size SIZE",
+            });
+        }
         return req.to_params().map_err(|e| match e {
             Error::ParamsUnknown { option, .. } => Error::ParamsUnknown {
                 reason: format!(

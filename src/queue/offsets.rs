@@ -66,6 +66,22 @@ fn regular_len(path: &Path) -> Result<Option<u64>> {
     }
 }
 
+/// Refuses a path that exists but is not a regular file (after symlinks): writing to a FIFO
+/// blocks, and a directory or device cannot be repaired in place.
+pub fn check_regular(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Error::io(
+            "change",
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file; move it aside, then run the command again",
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn decode(path: &Path, buf: [u8; 8]) -> Result<u64> {
     let v = i64::from_le_bytes(buf);
     u64::try_from(v).map_err(|_| Error::NegativeOffset {
@@ -78,6 +94,7 @@ fn decode(path: &Path, buf: [u8; 8]) -> Result<u64> {
 /// fdatasync), else a new file written under a temporary name, synced and renamed (and the
 /// folder synced).
 pub fn write_offset_durable(path: &Path, value: u64) -> Result<()> {
+    check_regular(path)?;
     let bytes = (value as i64).to_le_bytes();
     match OpenOptions::new().write(true).open(path) {
         Ok(f) => {

@@ -75,6 +75,15 @@ impl Segment {
     /// shorter file is mapped as far as it goes and the rest reads as zero.
     /// Returns `Ok(None)` when the file does not exist.
     pub fn open_read(path: &Path, start: u64, logical_len: u64) -> Result<Option<Segment>> {
+        // Opening a FIFO for reading blocks until a writer comes, and a directory cannot be
+        // mapped: anything but a regular file is refused first.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let why = std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (move it out of commitlog/, then run `mfq recover`)",
+            );
+            return Err(Error::io("open segment", path, why));
+        }
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -46,10 +46,12 @@ pub fn store_files(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         };
         for e in entries {
             let e = e.unwrap();
-            out.insert(
-                format!("{sub}/{}", e.file_name().to_string_lossy()),
-                std::fs::read(e.path()).unwrap(),
-            );
+            // Reading a FIFO would block: anything but a file is recorded by its kind.
+            let bytes = match e.file_type().unwrap() {
+                t if t.is_file() => std::fs::read(e.path()).unwrap(),
+                t => format!("{t:?}").into_bytes(),
+            };
+            out.insert(format!("{sub}/{}", e.file_name().to_string_lossy()), bytes);
         }
     }
     out

@@ -94,6 +94,11 @@ fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
 
 /// Applies a plan to the store at `layout`.
 pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
+    // Nothing changes unless every file can be: a directory or FIFO in a file's place would
+    // fail (or block) halfway through.
+    for path in touched(layout, plan) {
+        offsets::check_regular(&path)?;
+    }
     let mut locks = Vec::new();
     for path in touched(layout, plan) {
         let Ok(f) = File::open(&path) else { continue };
