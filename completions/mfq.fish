@@ -28,7 +28,7 @@ complete -c mfq -n "__fish_mfq_needs_command" -s s -l store -d 'The store folder
 complete -c mfq -n "__fish_mfq_needs_command" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_needs_command" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_needs_command" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_needs_command" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_needs_command" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_needs_command" -s V -l version -d 'Print version'
@@ -55,7 +55,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand produce" -s s -l store -d 'The s
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand produce" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad -d 'Fixed-format stores only: pad messages shorter than the record size with zero bytes (or --pad-byte) instead of rejecting them. Default: shorter messages are an error'
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -70,7 +70,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand consume" -s s -l store -d 'The s
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the messages without advancing the consumer offset (and without creating the consumer\'s offset file). Without --peek, the offset moves only past messages that were written to standard output successfully: output goes out in batches of up to 4096 messages, each committed after it is written, so a closed pipe may cause the last batch to be delivered again, never lost'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -84,7 +84,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand tail" -s s -l store -d 'The stor
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Exit (status 0) once every record stored so far has been printed, instead of waiting for new ones'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -92,7 +92,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The stor
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Dump the segment of `-s/--store` that holds this queue offset instead of naming one' -r
@@ -101,7 +101,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s s -l store -d '
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l hex -d 'Also print each record\'s bytes as a hex dump. Default: a one-line preview per record'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -109,7 +109,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s s -l store -d 
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l dry-run -d 'Print the old and new offsets without changing anything'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds its file, and let the producer move back behind records or a consumer. Default: refuse (exit status 5 when a live process holds the file)'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
@@ -119,7 +119,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand prune" -s s -l store -d 'The sto
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l dry-run -d 'List the segment files that would be deleted without deleting them'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete segments the slowest consumer or the producer still needs. Segments a live process holds open are never deleted (the first one stops the prune, so no hole is left; a note on stderr says which), and the last segment always stays'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
@@ -129,7 +129,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The s
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l dry-run -d 'Print the repairs that would be made without making them'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l check -d 'Only check: exit 0 when the store is sound, 4 when it needs a repair. Changes nothing'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep a copy of the bytes a repair removes'
@@ -152,7 +152,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The sto
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand bench" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l quick -d 'A quick smoke run: 100000 messages, 1 run, unless --count or --runs say otherwise'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -160,7 +160,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand completions" -s s -l store -d 'T
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
-complete -c mfq -n "__fish_mfq_using_subcommand completions" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB` (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store\'s' -r
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "produce" -d 'Append messages to a store'

@@ -68,8 +68,9 @@ pub struct GlobalOpts {
     #[arg(long, value_name = "BYTES", global = true)]
     pub record_size: Option<u32>,
 
-    /// Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`
-    /// (K/KiB = 1024, KB = 1000; case-insensitive). Default: 64 MiB, or an existing store's.
+    /// Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB`
+    /// (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing
+    /// store's is read from mfq.json or inferred from its files.
     #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size, global = true)]
     pub segment_size: Option<u64>,
 

@@ -17,10 +17,13 @@ const UNITS: &[(&str, u64)] = &[
     ("g", 1 << 30),
     ("gib", 1 << 30),
     ("gb", 1_000_000_000),
+    ("t", 1 << 40),
+    ("tib", 1 << 40),
+    ("tb", 1_000_000_000_000),
 ];
 
 /// Parses a byte size: a whole number with an optional, case-insensitive suffix
-/// (`KiB MiB GiB K M G KB MB GB B`), optionally separated by spaces.
+/// (`KiB MiB GiB TiB K M G T KB MB GB TB B`), optionally separated by spaces.
 /// `KiB`, `K` = 1024; `KB` = 1000.
 ///
 /// Used as a clap value parser, so the error is a plain message.
@@ -38,7 +41,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let suffix = suffix.trim_start().to_ascii_lowercase();
     let Some(&(_, unit)) = UNITS.iter().find(|(name, _)| *name == suffix) else {
         return Err(format!(
-            "unknown size suffix `{}` in `{text}`: use KiB, MiB, GiB, K, M, G, KB, MB or GB",
+            "unknown size suffix `{}` in `{text}`: use KiB, MiB, GiB, TiB, K, M, G, T, KB, MB, GB or TB",
             suffix
         ));
     };
@@ -53,7 +56,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// Formats a byte count with the largest binary unit that divides it exactly
 /// (`67108864` → `64 MiB`, `1000` → `1000 B`), so the text parses back to the same value.
 pub fn format_size(bytes: u64) -> String {
-    const NAMES: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    const NAMES: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
     for (name, unit) in NAMES {
         if bytes != 0 && bytes % unit == 0 {
             return format!("{} {name}", bytes / unit);
@@ -76,6 +84,9 @@ mod tests {
     #[test]
     fn binary_and_decimal_suffixes() {
         assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1TiB"), Ok(1 << 40));
+        assert_eq!(parse_size("2 TB"), Ok(2_000_000_000_000));
+        assert_eq!(format_size(1 << 40), "1 TiB");
         assert_eq!(parse_size("64mib"), Ok(64 << 20));
         assert_eq!(parse_size("64 MiB"), Ok(64 << 20));
         assert_eq!(parse_size("4K"), Ok(4096));

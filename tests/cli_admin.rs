@@ -154,6 +154,22 @@ fn dump_a_huge_sparse_segment_without_reading_it_whole() {
     assert!(text.contains("2 records ok, 1 damaged"), "{text}");
 }
 
+/// An offset past every segment's span is held by none, in either format.
+#[test]
+fn dump_an_offset_no_segment_holds_is_an_error() {
+    for (name, params) in [("stream", &STREAM[..]), ("fixed-rollover", &FIXED[..])] {
+        let (_t, store) = fixture_copy(name);
+        for offset in ["200", "18446744073709551615"] {
+            let out = mfq(&store, &with(params, &["dump-segment", "--offset", offset]));
+            expect(&out, 1);
+            assert!(
+                stderr(&out).contains("no segment holds offset"),
+                "{name} {offset}"
+            );
+        }
+    }
+}
+
 #[test]
 fn dump_flipped_marker_exits_4_naming_the_position() {
     let (_t, store) = fixture_copy("fixed");

@@ -153,3 +153,26 @@ fn a_store_without_segment_data_asks_for_its_segment_size() {
         100
     );
 }
+
+/// .NET creates every segment file whole: a segment size longer than every file is a wrong
+/// option when the files show another one (a producer would grow them past the .NET size).
+#[test]
+fn an_explicit_segment_size_longer_than_every_file_is_refused() {
+    let (_t, path) = fixture_copy("stream");
+    let req = ParamsRequest {
+        format: Some(Format::Stream),
+        record_size: None,
+        segment_size: Some(1 << 40),
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ParamsMismatch {
+                what: "segment size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

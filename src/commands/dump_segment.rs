@@ -95,9 +95,8 @@ fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBu
             let store = resolve::open_store(global, None)?;
             let segs = store.segments()?;
             let span = store.params().span();
-            let holds = |s: &&mfq::queue::SegmentFile| {
-                store.params().stride().is_none() || o < s.start + span
-            };
+            // A segment holds at most its span of offsets (S record bytes for stream).
+            let holds = |s: &&mfq::queue::SegmentFile| o - s.start < span;
             let Some(seg) = positions::segment_for(&segs, o).filter(holds) else {
                 anyhow::bail!(
                     "no segment holds offset {o} in {} (segments start at {})",

@@ -235,8 +235,10 @@ fn explicit(layout: &Layout, segs: &[SegmentFile], req: &ParamsRequest) -> Resul
     check_grid(segs, &params)?;
     let want = params.file_len();
     let some_fit = segs.iter().any(|s| s.len <= want);
+    // Files are created whole: when every one is shorter, the size given is suspect too.
+    let all_short = segs.iter().all(|s| s.len < want);
     let explained = records_explained(segs, &params).unwrap_or(0);
-    if explained > 0 && some_fit {
+    if explained > 0 && some_fit && !all_short {
         return Ok(params);
     }
     if let Ok(found) = infer(layout, &ParamsRequest::default()) {
