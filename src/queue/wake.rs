@@ -40,7 +40,16 @@ impl Wake {
             .truncate(false)
             .open(path)
             .ok()?;
-        if file.metadata().ok()?.len() < WAKE_LEN {
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        // Only a producer (which creates it) repairs a short file; a reader does not change
+        // the store, and polls instead.
+        if meta.len() < WAKE_LEN {
+            if !create {
+                return None;
+            }
             file.set_len(WAKE_LEN).ok()?;
         }
         let map = Map::read_write(&file, WAKE_LEN as usize).ok()?;
@@ -98,6 +107,21 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(t.join().unwrap() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn only_a_producer_repairs_a_short_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mfq.wake");
+        std::fs::write(&path, b"xx").unwrap();
+        assert!(Wake::open(&path, false).is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), b"xx");
+        assert!(Wake::open(&path, true).is_some());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), WAKE_LEN);
+        assert!(
+            Wake::open(dir.path(), true).is_none(),
+            "a folder is not a wake file"
+        );
     }
 
     #[test]
