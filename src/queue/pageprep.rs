@@ -98,7 +98,8 @@ pub struct Policy {
 
 impl Policy {
     /// A producer starts out slow: it has no rate yet, and a first window costs it little.
-    pub fn new(has_helper: bool, page_size: usize, now_ns: u64) -> Policy {
+    /// `advises`: whether decisions carry folio advice (only for [`Folios::Large`]).
+    pub fn new(has_helper: bool, advises: bool, page_size: usize, now_ns: u64) -> Policy {
         Policy {
             has_helper,
             page_size,
@@ -109,7 +110,7 @@ impl Policy {
             helper_at: 0,
             small_to: 0,
             large_advised: false,
-            advises: true,
+            advises,
         }
     }
 
@@ -224,8 +225,8 @@ const SMALL_FLUSH_MESSAGES: u64 = 64;
 impl PagePrep {
     /// `helper` says whether the producer may start the helper thread.
     pub fn new(helper: bool, folios: Folios) -> PagePrep {
-        let mut policy = Policy::new(helper, sys::page_size(), sys::monotonic_ns());
-        policy.advises = folios == Folios::Large;
+        let advises = folios == Folios::Large;
+        let policy = Policy::new(helper, advises, sys::page_size(), sys::monotonic_ns());
         PagePrep {
             policy,
             helper: helper.then(|| Prefaulter::start("mfq-prefault")),

@@ -26,7 +26,7 @@ const FAST: f64 = 25.0 / 64.0;
 #[test]
 fn a_slow_producer_prepares_every_page_ahead_of_itself_without_the_helper() {
     for record in [64, 72, 4096 + 5, 3 * 4096 + 100] {
-        let mut p = Policy::new(true, PAGE, 1_000_000_000);
+        let mut p = Policy::new(true, true, PAGE, 1_000_000_000);
         let end = 64 * CHUNK;
         let decisions = run(&mut p, record, end, SLOW);
         let mut prepared_to = 0;
@@ -66,7 +66,7 @@ fn a_slow_producer_prepares_every_page_ahead_of_itself_without_the_helper() {
 
 #[test]
 fn a_fast_producer_leaves_the_pages_to_the_helper_in_large_windows() {
-    let mut p = Policy::new(true, PAGE, 1_000_000_000);
+    let mut p = Policy::new(true, true, PAGE, 1_000_000_000);
     let end = 64 << 20;
     let decisions = run(&mut p, 64, end, FAST);
     let helper: Vec<_> = decisions
@@ -91,7 +91,7 @@ fn a_fast_producer_leaves_the_pages_to_the_helper_in_large_windows() {
 
 #[test]
 fn one_slow_chunk_does_not_take_the_helper_from_a_fast_producer() {
-    let mut p = Policy::new(true, PAGE, 1_000_000_000);
+    let mut p = Policy::new(true, true, PAGE, 1_000_000_000);
     run(&mut p, 64, 8 * CHUNK, FAST);
     assert_eq!(p.slow_chunks, 0);
     // Preempted for a second before the next chunk ends, then fast again.
@@ -108,7 +108,7 @@ fn one_slow_chunk_does_not_take_the_helper_from_a_fast_producer() {
 
 #[test]
 fn a_producer_that_turns_fast_asks_the_helper_at_once_and_a_slow_one_stops() {
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     let mut t = 0u64;
     let mut step = |p: &mut Policy, pos: usize, ns: u64| {
         t += ns;
@@ -140,7 +140,7 @@ fn a_producer_that_turns_fast_asks_the_helper_at_once_and_a_slow_one_stops() {
 
 #[test]
 fn without_the_helper_a_fast_producer_is_left_alone() {
-    let mut p = Policy::new(false, PAGE, 1_000_000_000);
+    let mut p = Policy::new(false, true, PAGE, 1_000_000_000);
     let decisions = run(&mut p, 64, 8 << 20, FAST);
     assert!(decisions
         .iter()
@@ -152,7 +152,7 @@ fn without_the_helper_a_fast_producer_is_left_alone() {
 
 #[test]
 fn a_new_segment_prepares_its_first_window() {
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     run(&mut p, 64, 4 * CHUNK, SLOW);
     p.new_segment();
     assert_eq!(
@@ -169,7 +169,7 @@ fn a_new_segment_prepares_its_first_window() {
 #[test]
 fn in_a_new_segment_only_a_change_of_pace_advises_again() {
     // Fast: the segment was advised large past its start when it was opened.
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     p.slow_chunks = 0;
     p.new_segment();
     let d = p.decide(0, || 10);
@@ -184,7 +184,7 @@ fn in_a_new_segment_only_a_change_of_pace_advises_again() {
         "{d:?}"
     );
     // Slow: small from where the segment's small start ends, before it gets there.
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     p.new_segment();
     let mut first_small = None;
     for (pos, d) in run(&mut p, 64, 2 * FIRST_FOLIO, SLOW) {
@@ -207,7 +207,7 @@ fn in_a_new_segment_only_a_change_of_pace_advises_again() {
 
 #[test]
 fn a_slow_producer_advises_small_folios_in_steps_not_per_page() {
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     let decisions = run(&mut p, 64, 64 * CHUNK, SLOW);
     let advices = decisions
         .iter()
@@ -226,7 +226,7 @@ fn a_slow_producer_advises_small_folios_in_steps_not_per_page() {
 
 #[test]
 fn after_the_helper_a_slow_producer_advises_small_folios_again() {
-    let mut p = Policy::new(true, PAGE, 0);
+    let mut p = Policy::new(true, true, PAGE, 0);
     let mut t = 0;
     let mut pos = 0;
     for _ in 0..4 {
@@ -259,8 +259,7 @@ fn folios_follow_the_durability_policy() {
 
 #[test]
 fn without_large_folios_decisions_carry_no_advice() {
-    let mut p = Policy::new(true, PAGE, 0);
-    p.advises = false;
+    let mut p = Policy::new(true, false, PAGE, 0);
     let slow = run(&mut p, 64, 8 * CHUNK, SLOW);
     assert!(slow
         .iter()
