@@ -209,7 +209,7 @@ fn stat_on_the_golden_fixed_store() {
     for want in [
         "fixed",
         "16 bytes",
-        "85",
+        "85 B (inferred: any SegmentSize from 85 to 101 gives these files)",
         "68 (17 bytes not yet flushed)",
         "| 51 ",
         "| 3 ",

@@ -77,6 +77,22 @@ fn render_text(f: &StatFacts) -> String {
     parts.join("\n")
 }
 
+/// The segment size; for a fixed store whose parameters were inferred, the range of .NET
+/// `SegmentSize` values that lay out the same files (the files cannot tell them apart).
+fn segment_size(f: &StatFacts, stride: Option<u64>) -> String {
+    let size = format_size(f.segment_size);
+    match stride {
+        Some(m) if f.params_source == ParamsSource::Inferred && m > 1 => {
+            let span = f.segment_size / m * m;
+            format!(
+                "{size} (inferred: any SegmentSize from {span} to {} gives these files)",
+                span + m - 1
+            )
+        }
+        _ => size,
+    }
+}
+
 /// The key/value rows about the store as a whole.
 fn overview(f: &StatFacts, mut t: Table) -> Table {
     let stride = f.record_size.map(|p| p as u64 + 1);
@@ -89,7 +105,7 @@ fn overview(f: &StatFacts, mut t: Table) -> Table {
                 _ => "variable (length-prefixed)".into(),
             },
         ),
-        ("segment size", format_size(f.segment_size)),
+        ("segment size", segment_size(f, stride)),
         ("params source", source(f.params_source).into()),
         ("segments", segments(f)),
         ("earliest offset", f.earliest_offset.to_string()),
