@@ -191,6 +191,31 @@ fn recover_cuts_a_segment_file_that_grew() {
     assert!(!path.join("mfq.json").exists());
 }
 
+/// The .NET stream library extends old files when its SegmentSize grows (spec §10 SQ-10): a
+/// longer stream file shows the current size, is never cut, and a smaller size is refused.
+#[test]
+fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
+    let (_t, store) = fixture_copy("stream");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment(&store, 50))
+        .unwrap()
+        .set_len(128)
+        .unwrap();
+    let before = store_files(&store);
+    let text = expect(&recover(&store, &[], &["--check"]), 0);
+    assert!(text.contains("segment size 128"), "{text}");
+    let err = stderr(&recover(&store, &STREAM, &[]));
+    assert!(err.contains("segment 50 of 128 bytes"), "{err}");
+    assert_eq!(store_files(&store), before);
+    let out = expect(&mfq(&store, &["consume", "--peek", "-n", "all"]), 0);
+    let want: Vec<String> = stream_messages()[2..]
+        .iter()
+        .map(|m| String::from_utf8(m.clone()).unwrap())
+        .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), want);
+}
+
 /// With one segment there is no majority: explicit parameters open it when only zeros lie past
 /// their length, never when data does (that is a wrong `--segment-size`).
 #[test]

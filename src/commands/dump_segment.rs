@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mfq::queue::layout::parse_segment_name;
-use mfq::queue::{positions, Params, Store};
+use mfq::queue::{positions, Format, Params, Store};
 
 mod rows;
 
@@ -220,7 +220,7 @@ fn print_text(
     if more > 0 {
         writeln!(out, "… {more} more entries not shown (--limit)")?;
     }
-    writeln!(out, "{}", summary_line(sum))?;
+    writeln!(out, "{}", summary_line(sum, params.format()))?;
     Ok(())
 }
 
@@ -240,7 +240,7 @@ fn write_hex(out: &mut impl Write, r: &Row, bytes: &[u8], color: bool) -> anyhow
     Ok(())
 }
 
-fn summary_line(sum: &Summary) -> String {
+fn summary_line(sum: &Summary, format: Format) -> String {
     let mut line = format!(
         "summary: {} records ok, {} damaged",
         sum.records_ok, sum.damaged
@@ -252,10 +252,11 @@ fn summary_line(sum: &Summary) -> String {
         line += &format!(", {} unwritten", sum.unwritten);
     }
     if let Some(len) = sum.unexpected_length {
-        let why = if len < sum.expected_length {
-            "missing bytes read as zero"
-        } else {
-            "`mfq recover` cuts it back, saving the bytes it cuts"
+        let why = match format {
+            _ if len < sum.expected_length => "missing bytes read as zero",
+            Format::Fixed => "`mfq recover` cuts it back, saving the bytes it cuts",
+            // A larger .NET SegmentSize extends old stream files (spec §10 SQ-10).
+            Format::Stream => "bytes past the segment size are not walked",
         };
         line += &format!(
             "; the file is {len} bytes, expected {} ({why})",

@@ -225,14 +225,14 @@ fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
 /// Fully explicit parameters are taken as given when the files fit them, or when damage leaves
 /// nothing to contradict them. Files that other parameters explain better refuse them: acting on
 /// a wrong record size would make `recover` zero good records. A minority of files longer than
-/// the parameters give is damage (`recover` cuts them back); when every file is longer, only
-/// zeros past the length make it damage rather than a wrong `--segment-size`.
+/// the parameters give is damage in a fixed store (`recover` cuts them back); when every file is
+/// longer, only zeros past the length make it damage rather than a wrong `--segment-size`.
 fn explicit(layout: &Layout, segs: &[SegmentFile], req: &ParamsRequest) -> Result<Params> {
     let params = req.to_params()?;
     if segs.is_empty() {
         return Ok(params);
     }
-    check_grid(segs, &params)?;
+    check_shape(segs, &params)?;
     let want = params.file_len();
     let some_fit = segs.iter().any(|s| s.len <= want);
     // Files are created whole: when every one is shorter, the size given is suspect too.
@@ -296,9 +296,18 @@ fn records_explained(segs: &[SegmentFile], params: &Params) -> Option<usize> {
 
 /// Fixed segments start at multiples of the span. A file off that grid among files on it is
 /// damage that the caller must move away; when every file is off it, the parameters are wrong.
-fn check_grid(segs: &[SegmentFile], params: &Params) -> Result<()> {
-    if params.format() != Format::Fixed {
-        return Ok(());
+/// A stream file longer than the segment size means a larger one: the .NET stream library
+/// extends old files when its SegmentSize grows (spec §10 SQ-10), so they are never cut.
+fn check_shape(segs: &[SegmentFile], params: &Params) -> Result<()> {
+    if params.format() == Format::Stream {
+        return match segs.iter().find(|s| s.len > params.segment_size()) {
+            Some(s) => Err(Error::ParamsMismatch {
+                what: "segment size",
+                found: format!("segment {} of {} bytes", s.start, s.len),
+                given: format!("--segment-size {}", params.segment_size()),
+            }),
+            None => Ok(()),
+        };
     }
     let span = params.span();
     let Some(odd) = segs.iter().find(|s| s.start % span != 0) else {
@@ -320,8 +329,8 @@ fn check_grid(segs: &[SegmentFile], params: &Params) -> Result<()> {
     })
 }
 
-/// The length most segment files have (the longest among equally common ones): one damaged
-/// file must not decide the store's geometry.
+/// The length most fixed segment files have (the longest among equally common ones): one
+/// damaged file must not decide the store's geometry.
 fn common_len(segs: &[SegmentFile]) -> u64 {
     let mut lens: Vec<u64> = segs.iter().map(|s| s.len).collect();
     lens.sort_unstable();
@@ -338,7 +347,9 @@ fn stream_candidate(
     segs: &[SegmentFile],
     req: &ParamsRequest,
 ) -> std::result::Result<Params, String> {
-    let seg_size = req.segment_size.unwrap_or_else(|| common_len(segs));
+    // Files only grow with the SegmentSize (spec §10 SQ-10): the longest shows the current one.
+    let file_len = segs.iter().map(|s| s.len).max().expect("non-empty");
+    let seg_size = req.segment_size.unwrap_or(file_len);
     let params = Params::stream(seg_size).map_err(|e| e.to_string())?;
     let evidence = stream_records(segs, &params)?;
     if evidence == 0 && req.format.is_none() {

@@ -99,7 +99,7 @@ fn check_files(r: &mut Report, params: &Params) {
     }
     let want = params.file_len();
     for s in r.segments.clone() {
-        if s.len > want {
+        if s.len > want && params.format() == Format::Fixed {
             let msg = format!(
                 "segment file is {} bytes, expected {want} (the .NET libraries cannot map it)",
                 s.len
@@ -112,6 +112,15 @@ fn check_files(r: &mut Report, params: &Params) {
                 len: s.len,
                 want,
             });
+        } else if s.len > want {
+            // The .NET stream library extends old files when its SegmentSize grows.
+            let msg = format!(
+                "segment file is {} bytes, longer than the segment size {want} (left as it is)",
+                s.len
+            );
+            r.push(IssueKind::SegmentWrongSize, Severity::Warning, msg)
+                .file(&s.path)
+                .at(s.start);
         } else if s.len < want {
             let msg = format!(
                 "segment file is {} bytes, expected {want} (missing bytes read as zero)",
