@@ -176,3 +176,39 @@ fn an_explicit_segment_size_longer_than_every_file_is_refused() {
         "{err}"
     );
 }
+
+/// A partial request narrows the candidates; a wrong one must not leave only a wrong stride
+/// that fits (here the whole 85-byte span as one record), on which recover would act.
+#[test]
+fn a_partial_request_the_files_contradict_is_refused() {
+    let (_t, path) = fixture_copy("fixed-rollover");
+    for req in [
+        ParamsRequest {
+            segment_size: Some(102),
+            ..Default::default()
+        },
+        ParamsRequest {
+            record_size: Some(84),
+            ..Default::default()
+        },
+    ] {
+        let err = Store::open(&path, &req).unwrap_err();
+        assert!(
+            matches!(err, Error::ParamsMismatch { .. }),
+            "{req:?}: {err}"
+        );
+    }
+}
+
+/// Two stray 0xFF bytes in the unwritten part of the last segment are more damage than the
+/// pattern tolerates; the offsets on the true stride still vouch for it, so the whole segment
+/// is not taken as one record.
+#[test]
+fn offsets_vouch_for_a_stride_that_stray_bytes_damage() {
+    let (_t, path) = fixture_copy("fixed-rollover");
+    let seg = path.join("commitlog/00000000000000000085");
+    write_at(&seg, 67, 0xFF);
+    write_at(&seg, 68, 0xFF);
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params().record_size(), Some(16));
+}

@@ -56,6 +56,11 @@ pub fn infer(layout: &Layout, req: &ParamsRequest) -> Result<Params> {
             other => other,
         });
     }
+    if *req != ParamsRequest::default() {
+        // A partial request narrows the candidates: a wrong one could leave only a wrong
+        // stride that fits (a whole segment as one record), so it is checked first.
+        explicit::check_against_inferred(layout, &segs, req)?;
+    }
     let offsets = known_offsets(layout);
     let fixed = if req.format != Some(Format::Stream) {
         fixed_candidates(&segs, &offsets, req)
@@ -151,6 +156,7 @@ fn fixed_candidates(
     let last = read_prefix(&segs[segs.len() - 1].path, limit);
     let mut out = Vec::new();
     let mut aligned = Vec::new();
+    let mut vouched = Vec::new();
     for m in strides {
         if span % m != 0 {
             continue;
@@ -159,26 +165,37 @@ fn fixed_candidates(
         if seg_size / m * m != span {
             continue;
         }
-        let (Some(a), Some(b)) = (
-            fixed_pattern(&first, m as usize),
-            fixed_pattern(&last, m as usize),
-        ) else {
+        let (a, b) = (
+            fixed_score(&first, m as usize),
+            fixed_score(&last, m as usize),
+        );
+        let Ok(p) = Params::fixed((m - 1) as u32, seg_size) else {
             continue;
         };
-        if a + b == 0 && req.record_size.is_none() {
+        let on_offsets = offsets.iter().all(|o| o % m == 0);
+        if !(tolerated(a) && tolerated(b)) {
+            // Offsets on this stride vouch for it despite more damage than tolerated, if its
+            // records outnumber the damage (stray bytes must not make a whole segment one
+            // record); a stride as long as the span is never vouched for.
+            if on_offsets && !offsets.is_empty() && m < span && a.0 + b.0 > a.1 + b.1 {
+                vouched.push(p);
+            }
             continue;
         }
-        if let Ok(p) = Params::fixed((m - 1) as u32, seg_size) {
-            out.push(p);
-            if offsets.iter().all(|o| o % m == 0) {
-                aligned.push(p);
-            }
+        if a.0 + b.0 == 0 && req.record_size.is_none() {
+            continue;
+        }
+        out.push(p);
+        if on_offsets {
+            aligned.push(p);
         }
     }
     // Offsets that fit a stride confirm it; damaged offsets (recovery snaps them) do not veto
     // the only stride the data fits.
     if !aligned.is_empty() {
         out = aligned;
+    } else if !vouched.is_empty() {
+        out = vouched;
     }
     if out.is_empty() {
         return Err("no record size fits the marker pattern".into());
@@ -207,6 +224,17 @@ fn read_prefix(path: &Path, limit: u64) -> Vec<u8> {
 /// Scores a stride on a segment prefix: `Some(records)` when slots end in 0xFF and the rest is
 /// zeros, allowing a little damage (a crash or a flipped byte must not defeat inference).
 fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
+    let score = fixed_score(bytes, m);
+    tolerated(score).then_some(score.0)
+}
+
+/// Whether `(records, damaged slots)` is within the damage a stride is allowed.
+fn tolerated((records, damaged): (usize, usize)) -> bool {
+    damaged <= 1 + records / 16
+}
+
+/// `(records, damaged slots)` of a stride on a segment prefix.
+fn fixed_score(bytes: &[u8], m: usize) -> (usize, usize) {
     let mut records = 0;
     let mut damaged = 0;
     let mut ended = false;
@@ -221,7 +249,7 @@ fn fixed_pattern(bytes: &[u8], m: usize) -> Option<usize> {
             _ => damaged += 1,
         }
     }
-    (damaged <= 1 + records / 16).then_some(records)
+    (records, damaged)
 }
 
 /// The length most fixed segment files have (the longest among equally common ones): one

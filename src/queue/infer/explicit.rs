@@ -33,14 +33,7 @@ pub(super) fn explicit(
     if explained > 0 && some_fit && !all_short {
         return Ok(params);
     }
-    if let Ok(found) = infer(layout, &ParamsRequest::default()) {
-        // A stride as long as the span explains any segment whose last slot byte is 0xFF: too
-        // weak to overrule the caller.
-        let trivial = found.stride() == Some(found.span());
-        if found != params && !trivial && records_explained(segs, &found).unwrap_or(0) > 0 {
-            req.check_against(&found)?;
-        }
-    }
+    check_against_inferred(layout, segs, req)?;
     if some_fit || (explained > 0 && segs.iter().all(|s| zeros_past(s, want))) {
         return Ok(params);
     }
@@ -119,4 +112,21 @@ fn check_shape(segs: &[SegmentFile], params: &Params) -> Result<()> {
         found: format!("segment {} (not a multiple of the span {span})", odd.start),
         given: format!("--segment-size {}", params.segment_size()),
     })
+}
+
+/// Refuses a request that the parameters inferred from the files alone contradict, when those
+/// are confident: they explain records, with a stride shorter than the span (one slot per
+/// segment explains any file whose last slot byte is 0xFF, too weak to overrule the caller).
+pub(super) fn check_against_inferred(
+    layout: &Layout,
+    segs: &[SegmentFile],
+    req: &ParamsRequest,
+) -> Result<()> {
+    if let Ok(found) = infer(layout, &ParamsRequest::default()) {
+        let trivial = found.stride() == Some(found.span());
+        if !trivial && records_explained(segs, &found).unwrap_or(0) > 0 {
+            req.check_against(&found)?;
+        }
+    }
+    Ok(())
 }
