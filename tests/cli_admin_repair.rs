@@ -216,6 +216,50 @@ fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
     assert_eq!(out.lines().collect::<Vec<_>>(), want);
 }
 
+/// A stray byte after a 0xEE segment end: readers take the 0xEE as the end because the next
+/// file starts there, so recover must too, and keep that file's records.
+#[test]
+fn recover_keeps_the_segment_after_a_marked_end_with_stray_bytes() {
+    let (_t, store) = fixture_copy("stream");
+    poke(&segment(&store, 0), 55, &[0x80]);
+    let before = store_files(&store);
+    let text = expect(&recover(&store, &[], &[]), 0);
+    assert!(
+        text.contains("after the segment-end marker at offset 50"),
+        "{text}"
+    );
+    assert!(text.contains("nothing to repair"), "{text}");
+    assert_eq!(store_files(&store), before);
+    assert_eq!(drain(&store), stream_messages());
+}
+
+/// Two consumers past a new data end: the producer stays at the furthest (policy 2), and the
+/// other, which would wait on the zeros of the gap forever, moves to the gap's far side.
+#[test]
+fn recover_moves_a_consumer_out_of_the_gap_it_leaves() {
+    let (_t, store) = fixture_copy("stream");
+    set_offset(&store, "consumer.audit.offset", 21);
+    set_offset(&store, "consumer.offset", 50);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment(&store, 0))
+        .unwrap()
+        .set_len(15)
+        .unwrap();
+    let text = expect(&recover(&store, &[], &["--no-save"]), 0);
+    assert!(
+        text.contains("move consumer audit 21 -> 50 (records 21..50 are gone)"),
+        "{text}"
+    );
+    assert_eq!(offset_value(&store, "consumer.audit.offset"), 50);
+    expect(&mfq(&store, &["produce", "-m", "new"]), 0);
+    let out = expect(
+        &mfq(&store, &["consume", "--consumer", "audit", "-n", "all"]),
+        0,
+    );
+    assert_eq!(out, "new\n");
+}
+
 /// With one segment there is no majority: explicit parameters open it when only zeros lie past
 /// their length, never when data does (that is a wrong `--segment-size`).
 #[test]

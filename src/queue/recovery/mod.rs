@@ -9,7 +9,8 @@
 //! 2. The producer offset becomes max(D, every committed consumer offset): a consumed message is
 //!    neither replayed as new nor overwritten unseen. The zero gap this leaves up to a consumer
 //!    past D is recognised by later scans, which resume after it (`hole.rs`); readers behind
-//!    the gap stop at it.
+//!    the gap stop at it, so a consumer inside it moves to its far side (the records it had
+//!    not read there are gone, and reported as such).
 //! 3. Everything past D is cleared: stale or torn bytes in D's segment are zeroed and later
 //!    segments (unreachable past a gap or damage, or stream files off the chain of records)
 //!    are removed; both are saved aside first unless told not to.

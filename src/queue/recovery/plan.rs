@@ -129,6 +129,15 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
         .collect();
     let max_consumer = new_consumers.iter().map(|c| c.1).max().unwrap_or(0);
     let producer = end.max(max_consumer);
+    // Between the data end and the producer lies the zero gap the repair leaves (policy 2): a
+    // consumer inside it would wait on zeros there forever, so it moves to the gap's far side.
+    let new_consumers: Vec<Moved> = new_consumers
+        .into_iter()
+        .map(|(i, to, lost)| match to > end && to < producer {
+            true => (i, producer, lost.or(Some((to, producer)))),
+            false => (i, to, lost),
+        })
+        .collect();
     for o in &r.oversized {
         actions.push(Action::TrimSegment {
             path: o.path.clone(),

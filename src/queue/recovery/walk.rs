@@ -6,6 +6,7 @@
 //! This module only reads.
 
 use super::{hole, IssueKind, Report, Severity, TailRegion};
+use crate::queue::codec::SEGMENT_END;
 use crate::queue::error::Result;
 use crate::queue::layout::{Layout, SegmentFile};
 use crate::queue::params::Params;
@@ -153,6 +154,22 @@ pub(super) fn walk_stream(
                 Status::Ok | Status::SegmentEnd | Status::Unwritten
             )
         });
+        // A 0xEE byte with stray bytes after it still ends the segment when the next file
+        // starts there, as readers (.NET's and mfq's) take it: the records on are kept.
+        let marked_end = last.is_some_and(|e| {
+            e.status != Status::Ok && bytes.get(base + e.position as usize) == Some(&SEGMENT_END)
+        });
+        if let (true, Some(n), Some(e)) = (marked_end && !clean_end, next, last) {
+            let msg = format!(
+                "bytes after the segment-end marker at offset {} are not zero (readers ignore them)",
+                e.offset
+            );
+            r.push(IssueKind::Garbage, Severity::Warning, msg)
+                .file(&seg.path)
+                .at(e.offset);
+            seg = n.clone();
+            continue;
+        }
         if let (true, Some(n)) = (clean_end, next) {
             seg = n.clone();
             continue;
