@@ -282,6 +282,32 @@ fn global_json_means_json_lines_unless_output_says_otherwise() {
     );
 }
 
+/// A damaged record stops a read with an error, but the records before it are printed first
+/// (and a consumer commits them, so it stops at the damaged one).
+#[test]
+fn records_before_a_damaged_one_are_printed_before_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    stream_store(&s, "4KiB", &["one", "two", "three"]);
+    // The end marker of "three" (records of 3 bytes take 8: offsets 0, 8, 16).
+    let seg = s.join("commitlog/00000000000000000000");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    assert_eq!(bytes[16 + 4 + 5], 0xFF);
+    bytes[16 + 4 + 5] = 0x12;
+    std::fs::write(&seg, bytes).unwrap();
+    for args in [
+        &["tail", arg(&s), "-e", "--from", "beginning"][..],
+        &["consume", arg(&s), "--peek", "-n", "all"],
+        &["consume", arg(&s), "-n", "all"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stdout), "one\ntwo\n", "{args:?}");
+        assert!(text(&out.stderr).contains("run `mfq recover`"), "{args:?}");
+    }
+    assert_eq!(consumer_offset(&s, "consumer.offset"), Some(16));
+}
+
 #[test]
 fn nothing_available_exits_3_quietly_on_stdout() {
     let dir = tempfile::tempdir().unwrap();

@@ -71,10 +71,26 @@ fn take(
     out: &mut Output,
 ) -> anyhow::Result<u64> {
     let mut stdout = output::stdout_writer();
+    let result = take_into(source, limit, wait, out, &mut stdout);
+    if result.is_err() {
+        // The records read before a damaged one are printed (and committed) before the error
+        // is: the consumer stops at the damaged record.
+        let _ = deliver(source, out, &mut stdout);
+    }
+    result
+}
+
+fn take_into(
+    source: &mut Source,
+    limit: u64,
+    wait: Option<Duration>,
+    out: &mut Output,
+    stdout: &mut impl Write,
+) -> anyhow::Result<u64> {
     let mut taken = 0;
     while taken < limit {
         if !source.next(None, out)? {
-            deliver(source, out, &mut stdout)?;
+            deliver(source, out, stdout)?;
             let Some(d) = wait else { break };
             let deadline = Some(Instant::now() + d);
             if !output::wait_watching_stdout(deadline, |until| source.next(Some(until), out))? {
@@ -83,10 +99,10 @@ fn take(
         }
         taken += 1;
         if out.is_full() || out.pending() >= BATCH_RECORDS {
-            deliver(source, out, &mut stdout)?;
+            deliver(source, out, stdout)?;
         }
     }
-    deliver(source, out, &mut stdout)?;
+    deliver(source, out, stdout)?;
     Ok(taken)
 }
 

@@ -59,12 +59,26 @@ fn start_at(store: &Store, args: &TailArgs) -> anyhow::Result<StartAt> {
 /// errors, including a closed standard output).
 fn follow(observer: &mut Observer, out: &mut Output, exit_at_end: bool) -> anyhow::Result<()> {
     let mut stdout = output::stdout_writer();
+    let result = follow_into(observer, out, exit_at_end, &mut stdout);
+    if result.is_err() {
+        // The records read before a damaged one are printed before the error is.
+        let _ = out.write_to(&mut stdout);
+    }
+    result
+}
+
+fn follow_into(
+    observer: &mut Observer,
+    out: &mut Output,
+    exit_at_end: bool,
+    stdout: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     loop {
         let ready = next_into(observer, None, out)?;
         if ready && !out.is_full() {
             continue;
         }
-        out.write_to(&mut stdout)
+        out.write_to(stdout)
             .context("cannot write to standard output")?;
         if ready {
             continue;
