@@ -150,6 +150,20 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
         expect(&mfq(store, &["recover", "--check"]), 0);
         expect(&mfq(store, &["stat"]), 0);
     }
+    // Nothing to repair, but the files alone do not show the parameters given.
+    let (_t4, d) = fixture_copy("fixed");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment(&d, 0))
+        .unwrap()
+        .set_len(85)
+        .unwrap();
+    expect(&recover(&d, &[], &["--check"]), 1);
+    expect(&recover(&d, &FIXED, &["--dry-run"]), 0);
+    assert!(!d.join("mfq.json").exists());
+    let text = expect(&recover(&d, &FIXED, &[]), 0);
+    assert!(text.contains("recorded the parameters in"), "{text}");
+    expect(&recover(&d, &[], &["--check"]), 0);
     let (_t3, c) = fixture_copy("fixed");
     set_offset(&c, "producer.offset", 119);
     let text = expect(&mfq(&c, &["recover", "--no-save"]), 0);

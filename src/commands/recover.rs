@@ -51,10 +51,18 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     }
     let mut out = std::io::stdout().lock();
     if only_show {
+        // Nothing to repair, yet the store may open only with the parameters given here: they
+        // are recorded so that the next command opens it without them.
+        let recorded = match args.check || args.dry_run {
+            true => None,
+            false => {
+                recovery::keep_params_known(store.layout(), store.params(), store.params_source())?
+            }
+        };
         if global.json {
             let value = serde_json::json!({
                 "report": report, "plan": plan, "applied": null,
-                "needs_repair": report.needs_repair(),
+                "needs_repair": report.needs_repair(), "params_recorded": recorded,
             });
             writeln!(out, "{value}")?;
         } else {
@@ -64,6 +72,9 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
             }
             if args.dry_run && !plan.is_empty() {
                 writeln!(out, "dry run: nothing changed")?;
+            }
+            if let Some(p) = &recorded {
+                writeln!(out, "{}", recorded_line(p))?;
             }
         }
         return match args.check && report.needs_repair() {
@@ -149,11 +160,7 @@ fn write_applied(out: &mut impl Write, applied: &Applied, after: &Report) -> any
         writeln!(out, "saved removed bytes to {}", p.display())?;
     }
     if let Some(p) = &applied.params_recorded {
-        writeln!(
-            out,
-            "recorded the parameters in {}: the remaining files no longer show them",
-            p.display()
-        )?;
+        writeln!(out, "{}", recorded_line(p))?;
     }
     if after.needs_repair() {
         writeln!(out, "the store still needs a repair:")?;
@@ -168,6 +175,13 @@ fn write_applied(out: &mut impl Write, applied: &Applied, after: &Report) -> any
         writeln!(out, "the store is now consistent")?;
     }
     Ok(())
+}
+
+fn recorded_line(meta: &Path) -> String {
+    format!(
+        "recorded the parameters in {}: the files alone do not show them",
+        meta.display()
+    )
 }
 
 fn value(v: Option<u64>) -> String {
