@@ -274,6 +274,23 @@ fn recover_moves_a_consumer_out_of_the_gap_it_leaves() {
     assert_eq!(out, "new\n");
 }
 
+/// A folder named as the segment where the data goes on blocks readers and the producer;
+/// recover cannot repair it in place, and says so (status 4) instead of calling the store
+/// consistent. Once it is moved away, recover finishes.
+#[test]
+fn recover_names_a_folder_where_the_data_goes_on() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    std::fs::remove_file(segment(&store, 85)).unwrap();
+    std::fs::create_dir(segment(&store, 85)).unwrap();
+    let out = recover(&store, &[], &["--no-save"]);
+    let text = expect(&out, 4);
+    assert!(text.contains("move it out of commitlog/"), "{text}");
+    expect(&recover(&store, &[], &["--check"]), 4);
+    std::fs::remove_dir(segment(&store, 85)).unwrap();
+    expect(&recover(&store, &[], &["--no-save"]), 0);
+    expect(&recover(&store, &[], &["--check"]), 0);
+}
+
 /// With one segment there is no majority: explicit parameters open it when only zeros lie past
 /// their length, never when data does (that is a wrong `--segment-size`).
 #[test]

@@ -77,9 +77,15 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
                 writeln!(out, "{}", recorded_line(p))?;
             }
         }
-        return match args.check && report.needs_repair() {
-            true => Err(Exit::silent(ExitStatus::Corruption).into()),
-            false => Ok(()),
+        return match report.needs_repair() {
+            true if args.check => Err(Exit::silent(ExitStatus::Corruption).into()),
+            // Issues the plan has no action for (see the report): only the user can fix them.
+            true if !args.dry_run => Err(Exit::new(
+                ExitStatus::Corruption,
+                "the store needs a repair that recover cannot make (see the issues above)",
+            )
+            .into()),
+            _ => Ok(()),
         };
     }
     let opts = ApplyOptions {

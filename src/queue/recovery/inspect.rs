@@ -63,6 +63,7 @@ pub(crate) fn inspect_parts(
         scan_records(&mut r, layout, params, depth)?;
     }
     check_offsets(&mut r, params);
+    check_blocked_segment(&mut r);
     Ok(r)
 }
 
@@ -140,6 +141,26 @@ fn check_files(r: &mut Report, params: &Params) {
                 r.push(IssueKind::SegmentGap, Severity::Warning, msg)
                     .at(gap);
             }
+        }
+    }
+}
+
+/// A folder (or other non-file) named as the segment where the data goes on blocks every
+/// reader and the producer there; recover cannot repair it in place (it might hold anything).
+fn check_blocked_segment(r: &mut Report) {
+    let Some(end) = r.data_end else { return };
+    for s in r.stray_files.clone() {
+        let start = s
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(crate::queue::layout::parse_segment_name);
+        if start.is_some_and(|k| k <= end) {
+            let msg = "readers and the producer need this segment, but it is not a regular \
+                       file: move it out of commitlog/, then run `mfq recover` again"
+                .to_string();
+            r.push(IssueKind::StrayFile, Severity::Repair, msg)
+                .file(&s.path);
         }
     }
 }
