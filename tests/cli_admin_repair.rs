@@ -206,7 +206,7 @@ fn recover_cuts_a_segment_file_that_grew() {
 }
 
 /// The .NET stream library extends old files when its SegmentSize grows (spec §10 SQ-10): a
-/// longer stream file shows the current size, is never cut, and a smaller size is refused.
+/// longer stream file shows the current size and is never cut, even when told a smaller one.
 #[test]
 fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
     let (_t, store) = fixture_copy("stream");
@@ -219,8 +219,12 @@ fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
     let before = store_files(&store);
     let text = expect(&recover(&store, &[], &["--check"]), 0);
     assert!(text.contains("segment size 128"), "{text}");
-    let err = stderr(&recover(&store, &STREAM, &[]));
-    assert!(err.contains("segment 50 of 128 bytes"), "{err}");
+    // Told the smaller size, recover still leaves the longer file whole.
+    let text = expect(&recover(&store, &STREAM, &[]), 0);
+    assert!(
+        text.contains("longer than the segment size 64 (left as it is)"),
+        "{text}"
+    );
     assert_eq!(store_files(&store), before);
     let out = expect(&mfq(&store, &["consume", "--peek", "-n", "all"]), 0);
     let want: Vec<String> = stream_messages()[2..]
@@ -282,13 +286,70 @@ fn recover_names_a_folder_where_the_data_goes_on() {
     let (_t, store) = fixture_copy("fixed-rollover");
     std::fs::remove_file(segment(&store, 85)).unwrap();
     std::fs::create_dir(segment(&store, 85)).unwrap();
+    let before = store_files(&store);
     let out = recover(&store, &[], &["--no-save"]);
     let text = expect(&out, 4);
     assert!(text.contains("move it out of commitlog/"), "{text}");
+    assert!(stderr(&out).contains("nothing changed"), "{}", stderr(&out));
+    assert_eq!(
+        store_files(&store),
+        before,
+        "offsets moved around the folder"
+    );
     expect(&recover(&store, &[], &["--check"]), 4);
     std::fs::remove_dir(segment(&store, 85)).unwrap();
     expect(&recover(&store, &[], &["--no-save"]), 0);
     expect(&recover(&store, &[], &["--check"]), 0);
+}
+
+/// A consumer inside a zero gap an earlier repair left (the scan steps over the gap, so the
+/// data end lies past it) moves to the gap's far side too.
+#[test]
+fn recover_moves_a_consumer_out_of_an_earlier_gap() {
+    let (_t, store) = fixture_copy("stream-tail4");
+    set_offset(&store, "producer.offset", 100);
+    set_offset(&store, "consumer.offset", 76);
+    set_offset(&store, "consumer.audit.offset", 72);
+    let text = expect(&recover(&store, &[], &["--check"]), 4);
+    assert!(text.contains("inside the zero gap 68..76"), "{text}");
+    let text = expect(&recover(&store, &[], &["--no-save"]), 0);
+    assert!(text.contains("move consumer audit 72 -> 76"), "{text}");
+    expect(&recover(&store, &[], &["--check"]), 0);
+    expect(&mfq(&store, &["produce", "-m", "new"]), 0);
+    let out = expect(
+        &mfq(&store, &["consume", "--consumer", "audit", "-n", "all"]),
+        0,
+    );
+    assert_eq!(out, "new\n");
+}
+
+/// Two repairs in the same second keep both sets of saved bytes, and a reused --save-to
+/// folder is never written over: the repair stops before changing anything.
+#[test]
+fn saved_bytes_are_never_overwritten() {
+    let (_t, store) = fixture_copy("fixed-rollover");
+    for extra in [b"AAAA", b"BBBB"] {
+        grow(&segment(&store, 85), extra);
+        expect(&recover(&store, &FIXED, &[]), 0);
+    }
+    let mut saved: Vec<Vec<u8>> = std::fs::read_dir(store.join("mfq-salvage"))
+        .unwrap()
+        .map(|d| std::fs::read(d.unwrap().path().join("00000000000000000085.beyond-86")).unwrap())
+        .collect();
+    saved.sort();
+    assert_eq!(saved, [b"AAAA".to_vec(), b"BBBB".to_vec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().to_str().unwrap();
+    grow(&segment(&store, 85), b"CCCC");
+    expect(&recover(&store, &FIXED, &["--save-to", to]), 0);
+    grow(&segment(&store, 85), b"DDDD");
+    let before = store_files(&store);
+    let out = recover(&store, &FIXED, &["--save-to", to]);
+    expect(&out, 1);
+    assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
+    assert_eq!(store_files(&store), before);
+    let kept = std::fs::read(dir.path().join("00000000000000000085.beyond-86")).unwrap();
+    assert_eq!(kept, b"CCCC");
 }
 
 /// With one segment there is no majority: explicit parameters open it when only zeros lie past

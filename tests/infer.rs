@@ -212,3 +212,17 @@ fn offsets_vouch_for_a_stride_that_stray_bytes_damage() {
     let store = Store::open(&path, &ParamsRequest::default()).unwrap();
     assert_eq!(store.params().record_size(), Some(16));
 }
+
+/// A whole segment as one record fits any file whose last slot byte is 0xFF; offsets off that
+/// stride contradict it, and the files then show the true one.
+#[test]
+fn an_explicit_stride_the_offsets_contradict_is_refused() {
+    let (_t, path) = fixture_copy("fixed-rollover");
+    let req = ParamsRequest {
+        format: Some(Format::Fixed),
+        record_size: Some(84),
+        segment_size: Some(85),
+    };
+    let err = Store::open(&path, &req).unwrap_err();
+    assert!(err.to_string().contains("the store has 16 bytes"), "{err}");
+}

@@ -35,6 +35,19 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
             .unwrap_or_else(|| store.default_salvage_dir())
     });
     let only_show = args.check || args.dry_run || plan.is_empty();
+    if let Some(blocker) = report.blocker().filter(|_| !only_show) {
+        let mut out = std::io::stdout().lock();
+        write_report(&mut out, &report)?;
+        let path = blocker.path.as_deref().unwrap_or(store.path());
+        return Err(Exit::new(
+            ExitStatus::Corruption,
+            format!(
+                "nothing changed: {} must be moved out of the way first (see the issues above)",
+                path.display()
+            ),
+        )
+        .into());
+    }
     if !only_show {
         let held = recovery::held_files(store.layout(), &plan)?;
         if !held.is_empty() && !args.force {

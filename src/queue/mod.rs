@@ -272,16 +272,11 @@ impl Store {
         positions::check_boundary(&self.params, &segs, offset)
     }
 
-    /// Where `mfq recover` saves removed bytes by default.
+    /// Where `mfq recover` saves removed bytes by default: `mfq-salvage/<unix time>`, with a
+    /// `-N` suffix when an earlier repair in the same second used that name (its files must
+    /// not be overwritten).
     pub fn default_salvage_dir(&self) -> PathBuf {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        self.layout
-            .root()
-            .join("mfq-salvage")
-            .join(stamp.to_string())
+        recovery::salvage_dir(self.layout.root())
     }
 }
 

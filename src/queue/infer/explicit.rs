@@ -4,7 +4,7 @@
 //!
 //! This module only reads; it must not create or change files.
 
-use super::{fixed_pattern, infer, read_prefix, stream_records, SCAN_CAP};
+use super::{fixed_pattern, infer, known_offsets, read_prefix, stream_records, SCAN_CAP};
 use crate::queue::codec;
 use crate::queue::error::{Error, Result};
 use crate::queue::layout::{Layout, SegmentFile};
@@ -30,7 +30,12 @@ pub(super) fn explicit(
     // Files are created whole: when every one is shorter, the size given is suspect too.
     let all_short = segs.iter().all(|s| s.len < want);
     let explained = records_explained(segs, &params).unwrap_or(0);
-    if explained > 0 && some_fit && !all_short {
+    // Offsets off the stride contradict it too (a whole segment as one record fits any file
+    // whose last slot byte is 0xFF): then inference has its say below.
+    let on_offsets = params
+        .stride()
+        .map_or(true, |m| known_offsets(layout).iter().all(|o| o % m == 0));
+    if explained > 0 && some_fit && !all_short && on_offsets {
         return Ok(params);
     }
     check_against_inferred(layout, segs, req)?;
@@ -81,11 +86,18 @@ fn records_explained(segs: &[SegmentFile], params: &Params) -> Option<usize> {
 
 /// Fixed segments start at multiples of the span. A file off that grid among files on it is
 /// damage that the caller must move away; when every file is off it, the parameters are wrong.
-/// A stream file longer than the segment size means a larger one: the .NET stream library
-/// extends old files when its SegmentSize grows (spec §10 SQ-10), so they are never cut.
+/// Stream files longer than the segment size given are never cut (the .NET stream library
+/// extends old files when its SegmentSize grows, spec §10 SQ-10); every file longer means a
+/// wrong size, some longer ones are left to the caller (inspection warns).
 fn check_shape(segs: &[SegmentFile], params: &Params) -> Result<()> {
     if params.format() == Format::Stream {
-        return match segs.iter().find(|s| s.len > params.segment_size()) {
+        // Among files of the size given, a longer one is damage or an extension; when every
+        // file is longer, the size given is wrong.
+        let size = params.segment_size();
+        if segs.iter().any(|s| s.len <= size) {
+            return Ok(());
+        }
+        return match segs.iter().find(|s| s.len > size) {
             Some(s) => Err(Error::ParamsMismatch {
                 what: "segment size",
                 found: format!("segment {} of {} bytes", s.start, s.len),

@@ -67,6 +67,23 @@ pub fn keep_params_known(
     Ok(Some(path))
 }
 
+/// A new folder name for the bytes a repair removes: `<store>/mfq-salvage/<unix time>`, with a
+/// `-N` suffix when an earlier repair in the same second used that name.
+pub fn salvage_dir(root: &Path) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let base = root.join("mfq-salvage");
+    let mut dir = base.join(stamp.to_string());
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = base.join(format!("{stamp}-{n}"));
+    }
+    dir
+}
+
 /// Files whose flock shows a live holder among those a plan would change.
 pub fn held_files(layout: &Layout, plan: &Plan) -> Result<Vec<PathBuf>> {
     let mut held = Vec::new();
@@ -186,7 +203,7 @@ fn save_aside(plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
 }
 
 /// Copies `[from, to)` of `src` (clipped to its length; `None`: to its end) into a new file
-/// `dest`, streaming, and syncs it.
+/// `dest` (an existing one is an error), streaming, and syncs it.
 fn copy_range(src: &Path, from: u64, to: Option<u64>, dest: &Path) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut input = File::open(src).ctx("open", src)?;
@@ -194,7 +211,12 @@ fn copy_range(src: &Path, from: u64, to: Option<u64>, dest: &Path) -> Result<()>
     let end = to.map_or(len, |t| t.min(len));
     let start = from.min(end);
     input.seek(SeekFrom::Start(start)).ctx("read", src)?;
-    let mut output = File::create(dest).ctx("create", dest)?;
+    // Never over an earlier repair's saved bytes (a reused --save-to folder): fail first.
+    let mut output = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .ctx("create", dest)?;
     std::io::copy(&mut input.take(end - start), &mut output).ctx("write", dest)?;
     output.sync_all().ctx("sync", dest)
 }

@@ -44,6 +44,7 @@ pub(crate) fn inspect_parts(
         tail: vec![],
         orphans: vec![],
         oversized: vec![],
+        gaps: vec![],
         bad_offset_files: vec![],
         issues: vec![],
     };
@@ -291,6 +292,15 @@ fn check_offsets(r: &mut Report, params: &Params) {
         }
         if let Some(d) = end.filter(|d| k > *d) {
             let msg = format!("{name} at {k} is past the end of the valid data {d}");
+            r.push(IssueKind::ConsumerAhead, Severity::Repair, msg)
+                .at(k);
+            continue;
+        }
+        if let Some((a, b)) = r.gaps.iter().copied().find(|(a, b)| k > *a && k < *b) {
+            let msg = format!(
+                "{name} at {k} is inside the zero gap {a}..{b} an earlier repair left, where \
+                 it would wait forever"
+            );
             r.push(IssueKind::ConsumerAhead, Severity::Repair, msg)
                 .at(k);
             continue;

@@ -33,7 +33,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{apply, held_files, keep_params_known, Applied, ApplyOptions};
+pub use apply::{apply, held_files, keep_params_known, salvage_dir, Applied, ApplyOptions};
 pub(crate) use inspect::inspect;
 pub use plan::{plan, Action, Plan};
 pub(crate) use producer::repair_for_producer;
@@ -209,6 +209,8 @@ pub struct Report {
     pub orphans: Vec<OrphanSegment>,
     /// Segment files longer than the parameters give (the .NET libraries cannot map them).
     pub oversized: Vec<OversizedSegment>,
+    /// Zero gaps a repair left on purpose (policy 2) that the scan stepped over: `[from, to)`.
+    pub gaps: Vec<(u64, u64)>,
     /// Offset files whose length is not 8.
     #[serde(skip)]
     pub bad_offset_files: Vec<PathBuf>,
@@ -220,6 +222,15 @@ impl Report {
     /// True when `recover` would change something.
     pub fn needs_repair(&self) -> bool {
         self.issues.iter().any(|i| i.severity == Severity::Repair)
+    }
+
+    /// An issue that must be fixed by hand before any repair (a folder or other non-file where
+    /// a needed segment belongs): repairing around it would move offsets past intact records
+    /// that come back once it is fixed.
+    pub fn blocker(&self) -> Option<&Issue> {
+        self.issues
+            .iter()
+            .find(|i| i.kind == IssueKind::StrayFile && i.severity == Severity::Repair)
     }
 
     /// Complete records past the data end that a repair would set aside.

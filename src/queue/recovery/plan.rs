@@ -129,14 +129,19 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
         .collect();
     let max_consumer = new_consumers.iter().map(|c| c.1).max().unwrap_or(0);
     let producer = end.max(max_consumer);
-    // Between the data end and the producer lies the zero gap the repair leaves (policy 2): a
-    // consumer inside it would wait on zeros there forever, so it moves to the gap's far side.
+    // Between the data end and the producer lies the zero gap the repair leaves (policy 2), and
+    // a scan steps over gaps an earlier repair left: a consumer inside one would wait on zeros
+    // there forever, so it moves to the gap's far side.
+    let gaps = r.gaps.iter().copied().chain([(end, producer)]);
+    let gaps: Vec<(u64, u64)> = gaps.collect();
     let new_consumers: Vec<Moved> = new_consumers
         .into_iter()
-        .map(|(i, to, lost)| match to > end && to < producer {
-            true => (i, producer, lost.or(Some((to, producer)))),
-            false => (i, to, lost),
-        })
+        .map(
+            |(i, to, lost)| match gaps.iter().find(|(a, b)| to > *a && to < *b) {
+                Some(&(_, b)) => (i, b, lost.or(Some((to, b)))),
+                None => (i, to, lost),
+            },
+        )
         .collect();
     for o in &r.oversized {
         actions.push(Action::TrimSegment {

@@ -43,13 +43,9 @@ pub(crate) fn repair_for_producer(
             .collect(),
         producer_offset: plan.producer_offset,
     };
-    let save_to = segment_plan.removes_records().then(|| {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        layout.root().join("mfq-salvage").join(stamp.to_string())
-    });
+    let save_to = segment_plan
+        .removes_records()
+        .then(|| super::salvage_dir(layout.root()));
     let applied = apply::apply(
         layout,
         &segment_plan,

@@ -28,6 +28,7 @@ pub(super) fn walk_fixed(
         let start = params.fixed_segment_start(offset);
         let Some(seg) = segs.iter().find(|s| s.start == start) else {
             if let Some(k) = hole::resume_point(r, params, segs, None, offset)? {
+                r.gaps.push((offset, k));
                 offset = k;
                 continue;
             }
@@ -57,6 +58,7 @@ pub(super) fn walk_fixed(
             Some(bad) => {
                 let end = bad.offset;
                 if let Some(k) = hole::resume_point(r, params, segs, None, end)? {
+                    r.gaps.push((end, k));
                     offset = k;
                     continue;
                 }
@@ -175,6 +177,7 @@ pub(super) fn walk_stream(
             continue;
         }
         if let Some(k) = hole::resume_point(r, params, segs, Some(seg.start), end)? {
+            r.gaps.push((end, k));
             match positions::segment_for(segs, k) {
                 Some(s) if k < s.start + s.len.max(params.file_len()) => {
                     pos0 = (k - s.start) as usize;
