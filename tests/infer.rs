@@ -226,3 +226,15 @@ fn an_explicit_stride_the_offsets_contradict_is_refused() {
     let err = Store::open(&path, &req).unwrap_err();
     assert!(err.to_string().contains("the store has 16 bytes"), "{err}");
 }
+
+/// A crash tears the newest segment; with the record chain shown by the segments before it,
+/// a stream store whose last segment is cut to one byte is still recognised.
+#[test]
+fn a_torn_last_stream_segment_does_not_hide_the_format() {
+    let (_t, path) = fixture_copy("stream");
+    let seg = path.join("commitlog/00000000000000000050");
+    let first = std::fs::read(&seg).unwrap()[0];
+    std::fs::write(&seg, [first]).unwrap();
+    let store = Store::open(&path, &ParamsRequest::default()).unwrap();
+    assert_eq!(store.params(), &Params::stream(64).unwrap());
+}
