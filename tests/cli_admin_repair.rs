@@ -352,6 +352,26 @@ fn saved_bytes_are_never_overwritten() {
     assert_eq!(kept, b"CCCC");
 }
 
+/// Damage below every consumer is not needed for delivery and recover leaves it, but a reader
+/// from the beginning stops there: a full inspection says so, as a warning.
+#[test]
+fn damage_below_every_consumer_is_reported_and_left_alone() {
+    let (_t, store) = fixture_copy("fixed");
+    poke(&segment(&store, 0), 16, &[0xDF]);
+    let before = store_files(&store);
+    let text = expect(&recover(&store, &[], &["--check"]), 0);
+    assert!(
+        text.contains("bad marker at offset 0, below every consumer"),
+        "{text}"
+    );
+    let json = expect(&recover(&store, &[], &["--check", "--json"]), 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["report"]["issues"][0]["kind"], "damage_below_consumers");
+    assert_eq!(v["report"]["issues"][0]["severity"], "warning");
+    expect(&recover(&store, &[], &[]), 0);
+    assert_eq!(store_files(&store), before);
+}
+
 /// With one segment there is no majority: explicit parameters open it when only zeros lie past
 /// their length, never when data does (that is a wrong `--segment-size`).
 #[test]

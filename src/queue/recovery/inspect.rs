@@ -63,6 +63,9 @@ pub(crate) fn inspect_parts(
     if depth != Depth::Quick {
         scan_records(&mut r, layout, params, depth)?;
     }
+    if depth == Depth::Full {
+        super::below::check_below_scan(&mut r, params)?;
+    }
     check_offsets(&mut r, params);
     check_blocked_segment(&mut r);
     Ok(r)

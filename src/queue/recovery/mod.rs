@@ -23,6 +23,7 @@
 //! This module must not print; callers render reports and plans.
 
 mod apply;
+mod below;
 mod hole;
 mod inspect;
 mod plan;
@@ -83,6 +84,8 @@ pub enum IssueKind {
     Garbage,
     /// Records below the confirmed offset are missing or damaged.
     DamageBelowConfirmed,
+    /// A damaged position below every consumer and the confirmed offset (left alone).
+    DamageBelowConsumers,
     /// `producer.confirmed.offset` is past the producer offset.
     ConfirmedAhead,
     /// A consumer offset is not on a record boundary.
