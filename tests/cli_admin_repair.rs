@@ -296,6 +296,10 @@ fn recover_names_a_folder_where_the_data_goes_on() {
         before,
         "offsets moved around the folder"
     );
+    let json = expect(&recover(&store, &[], &["--json"]), 4);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["needs_repair"], true);
+    assert_eq!(store_files(&store), before);
     expect(&recover(&store, &[], &["--check"]), 4);
     std::fs::remove_dir(segment(&store, 85)).unwrap();
     expect(&recover(&store, &[], &["--no-save"]), 0);

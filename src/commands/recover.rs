@@ -37,7 +37,14 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     let only_show = args.check || args.dry_run || plan.is_empty();
     if let Some(blocker) = report.blocker().filter(|_| !only_show) {
         let mut out = std::io::stdout().lock();
-        write_report(&mut out, &report)?;
+        if global.json {
+            let value = serde_json::json!({
+                "report": report, "plan": plan, "applied": null, "needs_repair": true,
+            });
+            writeln!(out, "{value}")?;
+        } else {
+            write_report(&mut out, &report)?;
+        }
         let path = blocker.path.as_deref().unwrap_or(store.path());
         return Err(Exit::new(
             ExitStatus::Corruption,
