@@ -135,12 +135,7 @@ fn recover_with_a_record_size_the_files_contradict_changes_nothing() {
 #[test]
 fn recover_records_the_parameters_only_when_the_files_lose_them() {
     let (_t, a) = fixture_copy("fixed-rollover");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment(&a, 0))
-        .unwrap()
-        .set_len(31)
-        .unwrap();
+    set_len(&segment(&a, 0), 31);
     let (_t2, b) = fixture_copy("stream");
     std::fs::write(segment(&b, 0), b"").unwrap();
     for store in [&a, &b] {
@@ -152,12 +147,7 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     }
     // Nothing to repair, but the files alone do not show the parameters given.
     let (_t4, d) = fixture_copy("fixed");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment(&d, 0))
-        .unwrap()
-        .set_len(85)
-        .unwrap();
+    set_len(&segment(&d, 0), 85);
     expect(&recover(&d, &[], &["--check"]), 1);
     expect(&recover(&d, &FIXED, &["--dry-run"]), 0);
     assert!(!d.join("mfq.json").exists());
@@ -169,6 +159,12 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     let text = expect(&mfq(&c, &["recover", "--no-save"]), 0);
     assert!(!text.contains("recorded the parameters"), "{text}");
     assert!(!c.join("mfq.json").exists());
+}
+
+/// Truncates or extends a file to `len` bytes.
+fn set_len(path: &Path, len: u64) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_len(len).unwrap();
 }
 
 fn grow(path: &Path, extra: &[u8]) {
@@ -210,19 +206,14 @@ fn recover_cuts_a_segment_file_that_grew() {
 #[test]
 fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
     let (_t, store) = fixture_copy("stream");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment(&store, 50))
-        .unwrap()
-        .set_len(128)
-        .unwrap();
+    set_len(&segment(&store, 50), 128);
     let before = store_files(&store);
     let text = expect(&recover(&store, &[], &["--check"]), 0);
     assert!(text.contains("segment size 128"), "{text}");
     // Told the smaller size, recover still leaves the longer file whole.
     let text = expect(&recover(&store, &STREAM, &[]), 0);
     assert!(
-        text.contains("longer than the segment size 64 (left as it is)"),
+        text.contains("is 128 bytes, expected 64 (left as it is)"),
         "{text}"
     );
     assert_eq!(store_files(&store), before);
@@ -258,12 +249,7 @@ fn recover_moves_a_consumer_out_of_the_gap_it_leaves() {
     let (_t, store) = fixture_copy("stream");
     set_offset(&store, "consumer.audit.offset", 21);
     set_offset(&store, "consumer.offset", 50);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment(&store, 0))
-        .unwrap()
-        .set_len(15)
-        .unwrap();
+    set_len(&segment(&store, 0), 15);
     let text = expect(&recover(&store, &[], &["--no-save"]), 0);
     assert!(
         text.contains("move consumer audit 21 -> 50 (records 21..50 are gone)"),
@@ -300,7 +286,9 @@ fn recover_names_a_folder_where_the_data_goes_on() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["needs_repair"], true);
     assert_eq!(store_files(&store), before);
-    expect(&recover(&store, &[], &["--check"]), 4);
+    let check = expect(&recover(&store, &[], &["--check"]), 4);
+    let about = check.lines().filter(|l| l.contains("00000000000000000085"));
+    assert_eq!(about.count(), 1, "one issue for the folder: {check}");
     std::fs::remove_dir(segment(&store, 85)).unwrap();
     expect(&recover(&store, &[], &["--no-save"]), 0);
     expect(&recover(&store, &[], &["--check"]), 0);

@@ -104,36 +104,34 @@ fn check_files(r: &mut Report, params: &Params) {
     }
     let want = params.file_len();
     for s in r.segments.clone() {
-        if s.len > want && params.format() == Format::Fixed {
-            let msg = format!(
-                "segment file is {} bytes, expected {want} (the .NET libraries cannot map it)",
-                s.len
-            );
-            r.push(IssueKind::SegmentTooLong, Severity::Repair, msg)
-                .file(&s.path)
-                .at(s.start);
+        let fixed = params.format() == Format::Fixed;
+        let (kind, severity, what) = match s.len.cmp(&want) {
+            std::cmp::Ordering::Equal => continue,
+            std::cmp::Ordering::Greater if fixed => (
+                IssueKind::SegmentTooLong,
+                Severity::Repair,
+                "the .NET libraries cannot map it",
+            ),
+            // The .NET stream library extends old files when its SegmentSize grows.
+            std::cmp::Ordering::Greater => (
+                IssueKind::SegmentWrongSize,
+                Severity::Warning,
+                "left as it is",
+            ),
+            std::cmp::Ordering::Less => (
+                IssueKind::SegmentWrongSize,
+                Severity::Warning,
+                "missing bytes read as zero",
+            ),
+        };
+        let msg = format!("segment file is {} bytes, expected {want} ({what})", s.len);
+        r.push(kind, severity, msg).file(&s.path).at(s.start);
+        if kind == IssueKind::SegmentTooLong {
             r.oversized.push(OversizedSegment {
                 path: s.path.clone(),
                 len: s.len,
                 want,
             });
-        } else if s.len > want {
-            // The .NET stream library extends old files when its SegmentSize grows.
-            let msg = format!(
-                "segment file is {} bytes, longer than the segment size {want} (left as it is)",
-                s.len
-            );
-            r.push(IssueKind::SegmentWrongSize, Severity::Warning, msg)
-                .file(&s.path)
-                .at(s.start);
-        } else if s.len < want {
-            let msg = format!(
-                "segment file is {} bytes, expected {want} (missing bytes read as zero)",
-                s.len
-            );
-            r.push(IssueKind::SegmentWrongSize, Severity::Warning, msg)
-                .file(&s.path)
-                .at(s.start);
         }
     }
     if params.format() == Format::Fixed {
@@ -159,12 +157,20 @@ fn check_blocked_segment(r: &mut Report) {
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(crate::queue::layout::parse_segment_name);
-        if start.is_some_and(|k| k <= end) {
-            let msg = "readers and the producer need this segment, but it is not a regular \
-                       file: move it out of commitlog/, then run `mfq recover` again"
+        if !start.is_some_and(|k| k <= end) {
+            continue;
+        }
+        // The file's "skipped" warning (check_files) becomes this issue: one per file.
+        let skipped = r
+            .issues
+            .iter_mut()
+            .find(|i| i.kind == IssueKind::StrayFile && i.path.as_ref() == Some(&s.path));
+        if let Some(issue) = skipped {
+            issue.severity = Severity::Repair;
+            issue.message = "readers and the producer need this segment, but it is not a \
+                             regular file: move it out of commitlog/, then run `mfq recover` \
+                             again"
                 .to_string();
-            r.push(IssueKind::StrayFile, Severity::Repair, msg)
-                .file(&s.path);
         }
     }
 }
