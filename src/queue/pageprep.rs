@@ -77,6 +77,8 @@ pub enum Prep {
 pub struct Policy {
     has_helper: bool,
     page_size: usize,
+    /// `log2(page_size)`: the per-record check shifts instead of dividing.
+    page_shift: u32,
     /// The page of the last record written; `usize::MAX` at a new segment.
     page: usize,
     /// Pages crossed since the last rate measurement, and when that was.
@@ -100,9 +102,11 @@ impl Policy {
     /// A producer starts out slow: it has no rate yet, and a first window costs it little.
     /// `advises`: whether decisions carry folio advice (only for [`Folios::Large`]).
     pub fn new(has_helper: bool, advises: bool, page_size: usize, now_ns: u64) -> Policy {
+        assert!(page_size.is_power_of_two(), "page size {page_size}");
         Policy {
             has_helper,
             page_size,
+            page_shift: page_size.trailing_zeros(),
             page: usize::MAX,
             pages_since_check: 0,
             check_ns: now_ns,
@@ -127,12 +131,12 @@ impl Policy {
     /// anything to decide.
     #[inline(always)]
     pub fn crosses(&self, pos: usize) -> bool {
-        pos / self.page_size != self.page
+        pos >> self.page_shift != self.page
     }
 
     /// Decides after a record published at `pos`; `now` reads the clock (called at most once).
     pub fn decide(&mut self, pos: usize, now: impl FnOnce() -> u64) -> Prep {
-        let page = pos / self.page_size;
+        let page = pos >> self.page_shift;
         // The first page not yet prepared: the whole window at a new segment, else the pages
         // that came into the window since the last record (several for a large record).
         let (from_page, crossed) = match self.page {

@@ -11,8 +11,15 @@ use std::thread::JoinHandle;
 
 use super::segment::Segment;
 
+/// A range of a segment to populate.
+type Job = (Arc<Segment>, usize, usize);
+
 struct State {
-    next: Option<(Arc<Segment>, usize, usize)>,
+    next: Option<Job>,
+    /// Queued behind `next` (a reader's next segment, opened ahead of time).
+    then: Option<Job>,
+    /// Segments a reader has left, to be unmapped here rather than on its thread.
+    retired: Vec<Arc<Segment>>,
     stop: bool,
 }
 
@@ -28,6 +35,8 @@ impl Prefaulter {
         let shared = Arc::new((
             Mutex::new(State {
                 next: None,
+                then: None,
+                retired: Vec::new(),
                 stop: false,
             }),
             Condvar::new(),
@@ -43,10 +52,40 @@ impl Prefaulter {
         }
     }
 
-    /// Asks for `[from, to)` of `seg` to be faulted in (replacing an older request).
+    /// Asks for `[from, to)` of `seg` to be faulted in (replacing older requests, queued ones
+    /// included).
     pub fn request(&self, seg: Arc<Segment>, from: usize, to: usize) {
         let (lock, cond) = &*self.shared;
-        lock.lock().expect("prefault lock").next = Some((seg, from, to));
+        let mut st = lock.lock().expect("prefault lock");
+        st.next = Some((seg, from, to));
+        st.then = None;
+        drop(st);
+        cond.notify_one();
+    }
+
+    /// Asks for `[from, to)` of `seg` to be faulted in after the current request (replacing an
+    /// older queued one).
+    pub fn queue(&self, seg: Arc<Segment>, from: usize, to: usize) {
+        let (lock, cond) = &*self.shared;
+        let mut st = lock.lock().expect("prefault lock");
+        let job = Some((seg, from, to));
+        if st.next.is_some() {
+            st.then = job;
+        } else {
+            st.next = job;
+        }
+        drop(st);
+        cond.notify_one();
+    }
+}
+
+impl Prefaulter {
+    /// Hands over a segment its user has left: the helper drops it, so that unmapping it (tens
+    /// of microseconds to milliseconds for a large populated mapping) does not stall the user.
+    /// The caller releases the segment's lock first if others must see it released at once.
+    pub fn retire(&self, seg: Arc<Segment>) {
+        let (lock, cond) = &*self.shared;
+        lock.lock().expect("prefault lock").retired.push(seg);
         cond.notify_one();
     }
 }
@@ -69,7 +108,14 @@ fn run(shared: &(Mutex<State>, Condvar)) {
         if st.stop {
             return;
         }
-        match st.next.take() {
+        if !st.retired.is_empty() {
+            let retired = std::mem::take(&mut st.retired);
+            drop(st);
+            drop(retired);
+            st = lock.lock().expect("prefault lock");
+            continue;
+        }
+        match st.next.take().or_else(|| st.then.take()) {
             Some((seg, from, to)) => {
                 drop(st);
                 seg.map().populate(from, to.saturating_sub(from));

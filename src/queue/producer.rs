@@ -208,13 +208,13 @@ impl Producer {
     #[inline]
     fn write_fixed(&mut self, payload: &[u8]) -> Result<usize> {
         let m = payload.len() as u64 + 1;
-        if self.seg.is_none() || self.offset < self.seg_start || self.offset + m > self.seg_end {
+        // `seg_end` is 0 until a segment is open, and the offset never goes below `seg_start`.
+        if self.offset + m > self.seg_end {
             self.open_segment(self.params.fixed_segment_start(self.offset))?;
         }
         let seg = self.seg.as_ref().expect("segment open");
         let pos = (self.offset - self.seg_start) as usize;
-        seg.map().write(pos, payload);
-        seg.map().store_release(pos + payload.len(), END_MARKER);
+        seg.map().publish(pos, payload, END_MARKER);
         self.offset += m;
         Ok(pos)
     }

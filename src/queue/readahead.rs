@@ -38,9 +38,52 @@ impl ReadAhead {
         }
     }
 
-    /// The reader opened a segment with its cursor at `pos` in it (or none).
-    pub fn reset(&mut self, pos: Option<usize>) {
-        self.next_at = pos.map_or(usize::MAX, |p| p.saturating_add(AFTER));
+    /// The reader opened a segment with its cursor at `pos` in it (or none); `requested`: how
+    /// far into it the helper was already asked to populate ([`ReadAhead::ahead_of_next`]).
+    pub fn reset(&mut self, pos: Option<usize>, requested: usize) {
+        self.next_at = pos.map_or(usize::MAX, |p| p.saturating_add(AFTER).max(requested / 2));
+    }
+
+    /// The reader has left `seg`: its lock is released now, and the helper, when there is one,
+    /// unmaps it off the reader's thread.
+    pub fn retire(&self, seg: Arc<Segment>) {
+        seg.release_lock();
+        if let Some(helper) = &self.helper {
+            helper.retire(seg);
+        }
+    }
+
+    /// Whether a reader at `pos` of a segment whose records end at `span` should open the next
+    /// segment now, so that the helper populates its start before the reader gets there: only
+    /// a reader working through a backlog (one that has asked the helper), and only once the
+    /// window reaches the segment's end.
+    pub fn wants_next(&self, pos: usize, span: u64) -> bool {
+        self.helper.is_some() && (pos as u64).saturating_add(WINDOW as u64) >= span
+    }
+
+    /// Asks the helper to populate the start of `next`, the segment after the reader's current
+    /// one, once it is done with the current window; returns how far (0: nothing asked, the
+    /// data there being too short to be worth it).
+    pub fn ahead_of_next(&mut self, next: &Arc<Segment>, layout: &Layout) -> usize {
+        let (Some(helper), Ok(Some(data_end))) =
+            (&self.helper, read_offset(&layout.producer_offset()))
+        else {
+            return 0;
+        };
+        let data_pos = data_end.saturating_sub(next.start()).min(usize::MAX as u64) as usize;
+        let end = (WINDOW / 2).min(next.mapped_len()).min(data_pos);
+        if end < MIN_BACKLOG {
+            return 0;
+        }
+        helper.queue(next.clone(), 0, end);
+        end
+    }
+
+    /// The position at which [`ReadAhead::at`] next has something to decide (`usize::MAX`:
+    /// nowhere in this segment).
+    #[inline]
+    pub fn next_look(&self) -> usize {
+        self.next_at
     }
 
     /// Called with the position of each record the fast path returns; cheap unless a window

@@ -11,9 +11,7 @@
 
 use std::sync::Arc;
 
-use super::codec::{
-    self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
-};
+use super::codec::END_MARKER;
 use super::error::{Error, Result};
 use super::layout::Layout;
 use super::params::{Format, Params};
@@ -47,6 +45,14 @@ pub struct Reader {
     seg_end: u64,
     /// Fixed format: bytes per record, marker included (0 for stream).
     stride: usize,
+    /// Fixed format: the fast path alone serves a record at `offset` when
+    /// `offset - seg_start < fast_len` (wrapping): the segment is open, the record lies in its
+    /// span, and the read-ahead has nothing to decide before that position. 0 whenever that is
+    /// not known, which sends the next poll the careful way (which sets it again).
+    fast_len: u64,
+    /// Fixed format: the segment after the open one, opened ahead of time by a reader working
+    /// through a backlog, with how far the read-ahead helper was asked to populate it.
+    next_seg: Option<(Arc<Segment>, usize)>,
     /// Populating the mapping ahead of a cursor that works through a backlog.
     read_ahead: ReadAhead,
 }
@@ -62,6 +68,8 @@ impl Reader {
             seg_start: 0,
             seg_end: 0,
             stride: params.stride().unwrap_or(0) as usize,
+            fast_len: 0,
+            next_seg: None,
             read_ahead: ReadAhead::new(),
         }
     }
@@ -79,6 +87,7 @@ impl Reader {
         if let Some(s) = &self.seg {
             if offset < s.start() || offset > s.start() + s.logical_len() {
                 self.seg = None;
+                self.fast_len = 0;
             }
         }
         self.offset = offset;
@@ -104,40 +113,74 @@ impl Reader {
     /// mapped and set); `None` means "ask [`Reader::poll`]", not "nothing there".
     #[inline(always)]
     pub fn poll_fast(&mut self) -> Option<RecordLoc> {
-        let loc = if self.stride != 0 {
-            self.fixed_fast()
-        } else {
-            self.stream_fast()
-        }?;
+        if self.stride != 0 {
+            return self.fixed_fast();
+        }
+        let loc = self.stream_fast()?;
         if let Some(seg) = &self.seg {
             self.read_ahead.at(loc.payload_pos, seg, &self.layout);
         }
         Some(loc)
     }
 
-    /// Makes `seg` the open segment, the cursor being at `offset` inside it.
-    fn set_segment(&mut self, seg: Option<Segment>) {
+    /// Makes `seg` the open segment, the cursor being at `offset` inside it; `requested`: how
+    /// far the read-ahead helper was already asked to populate it.
+    fn set_segment(&mut self, seg: Option<Arc<Segment>>, requested: usize) {
         let pos = seg
             .as_ref()
             .map(|s| self.offset.saturating_sub(s.start()) as usize);
-        self.read_ahead.reset(pos);
-        self.seg = seg.map(Arc::new);
+        self.read_ahead.reset(pos, requested);
+        if let Some(old) = std::mem::replace(&mut self.seg, seg) {
+            self.read_ahead.retire(old);
+        }
+        self.fast_len = 0;
     }
 
+    /// One window check, then the marker: everything else about the segment was settled by
+    /// the careful path that set `fast_len`.
     #[inline(always)]
     fn fixed_fast(&self) -> Option<RecordLoc> {
+        let rel = self.offset.wrapping_sub(self.seg_start);
+        if rel >= self.fast_len {
+            return None;
+        }
         let seg = self.seg.as_ref()?;
-        if self.offset < self.seg_start || self.offset >= self.seg_end {
-            return None;
-        }
-        let pos = (self.offset - self.seg_start) as usize;
-        let mpos = pos + self.stride - 1;
+        let pos = rel as usize;
         let map = seg.map();
-        if mpos >= map.len() || map.load_acquire(mpos) != END_MARKER {
-            return None;
-        }
-        map.prefetch(mpos + PREFETCH_AHEAD);
+        map.published(pos, self.stride - 1, END_MARKER)?;
+        map.prefetch(pos + PREFETCH_AHEAD);
         Some(self.fixed_loc(pos))
+    }
+
+    /// After the careful path served the fixed record at `pos`: lets the read-ahead look at
+    /// the position and opens the fast window up to its next look (or the span's end).
+    #[cold]
+    fn fixed_served(&mut self, pos: usize) {
+        let due = self.read_ahead.next_look();
+        if let Some(seg) = &self.seg {
+            self.read_ahead.at(pos, seg, &self.layout);
+        }
+        let span = self.seg_end - self.seg_start;
+        // Tried once per look (every 16 MiB at most), not once per record: a reader that has
+        // caught up with the writer is served here record by record.
+        let looked = self.read_ahead.next_look() != due;
+        if looked && self.next_seg.is_none() && self.read_ahead.wants_next(pos, span) {
+            self.open_next_fixed();
+        }
+        self.fast_len = span.min(self.read_ahead.next_look() as u64);
+    }
+
+    /// A reader working through a backlog opens the next fixed segment before it gets there,
+    /// so that the read-ahead helper populates its start meanwhile. Best effort: a segment that
+    /// does not exist yet, or fails to open, is left to the careful path, which reports errors.
+    fn open_next_fixed(&mut self) {
+        let start = self.seg_end;
+        let path = self.layout.segment(start);
+        if let Ok(Some(seg)) = Segment::open_read(&path, start, self.params.file_len()) {
+            let seg = Arc::new(seg);
+            let requested = self.read_ahead.ahead_of_next(&seg, &self.layout);
+            self.next_seg = Some((seg, requested));
+        }
     }
 
     /// The fixed record at the cursor, which lies at in-file position `pos`.
@@ -175,7 +218,10 @@ impl Reader {
             refresh(seg)?;
         }
         match seg.byte(mpos) {
-            END_MARKER => Ok(Some(self.fixed_loc(pos))),
+            END_MARKER => {
+                self.fixed_served(pos);
+                Ok(Some(self.fixed_loc(pos)))
+            }
             0 => {
                 seg.reader_caught_up(mpos);
                 Ok(None)
@@ -192,165 +238,19 @@ impl Reader {
     #[cold]
     fn open_fixed(&mut self) -> Result<()> {
         let start = self.params.fixed_segment_start(self.offset);
-        let path = self.layout.segment(start);
-        let seg = Segment::open_read(&path, start, self.params.file_len())?;
-        self.set_segment(seg);
+        match self.next_seg.take() {
+            Some((seg, requested)) if seg.start() == start => {
+                self.set_segment(Some(seg), requested)
+            }
+            _ => {
+                let path = self.layout.segment(start);
+                let seg = Segment::open_read(&path, start, self.params.file_len())?;
+                self.set_segment(seg.map(Arc::new), 0);
+            }
+        }
         self.seg_start = start;
         self.seg_end = start + self.params.span();
         Ok(())
-    }
-
-    fn poll_stream(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
-        if let Some(loc) = self.stream_fast() {
-            return Ok(Some(loc));
-        }
-        loop {
-            if self.seg.is_none() {
-                let seg = self.locate_stream()?;
-                self.set_segment(seg);
-            }
-            let Some(seg) = self.seg.as_mut() else {
-                return Ok(None);
-            };
-            let pos = (self.offset - seg.start()) as usize;
-            let rest = (seg.logical_len() as usize).saturating_sub(pos);
-            if rest < STREAM_MIN_RECORD {
-                if self.switch_to_next()? {
-                    continue;
-                }
-                return Ok(None);
-            }
-            match self.stream_at(pos, rest)? {
-                StreamPoll::Ready(loc) => return Ok(Some(loc)),
-                StreamPoll::End | StreamPoll::MaybeEnd => {
-                    if self.switch_to_next()? {
-                        continue;
-                    }
-                    return Ok(None);
-                }
-                StreamPoll::RecordOrEnd(loc) => {
-                    if self.switch_to_next()? {
-                        continue;
-                    }
-                    return Ok(Some(loc));
-                }
-                StreamPoll::Empty => {
-                    if thorough && self.switch_to_next()? {
-                        continue;
-                    }
-                    return Ok(None);
-                }
-            }
-        }
-    }
-
-    /// The common case, without copies: the segment is open, header and marker lie inside the
-    /// mapping, the length is plausible and its low byte is not 0xEE, the marker is set and the
-    /// header is unchanged after the acquire. Anything else goes the careful way.
-    #[inline(always)]
-    fn stream_fast(&self) -> Option<RecordLoc> {
-        let seg = self.seg.as_ref()?;
-        let pos = self.offset.checked_sub(seg.start())? as usize;
-        let map = seg.map();
-        if pos + STREAM_HEADER > map.len() {
-            return None;
-        }
-        let mut header = [0u8; STREAM_HEADER];
-        map.read_into(pos, &mut header);
-        let len = i32::from_le_bytes(header);
-        if len <= 0 || header[0] == SEGMENT_END {
-            return None;
-        }
-        let len = len as usize;
-        let rest = (seg.logical_len() as usize).saturating_sub(pos);
-        if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
-            return None;
-        }
-        let mpos = pos + STREAM_HEADER + len;
-        if mpos >= map.len() || map.load_acquire(mpos) != END_MARKER {
-            return None;
-        }
-        let mut again = [0u8; STREAM_HEADER];
-        map.read_into(pos, &mut again);
-        (again == header).then_some(RecordLoc {
-            offset: self.offset,
-            next: self.offset + (len + STREAM_OVERHEAD) as u64,
-            payload_pos: pos + STREAM_HEADER,
-            len,
-        })
-    }
-
-    fn stream_at(&mut self, pos: usize, rest: usize) -> Result<StreamPoll> {
-        let max = self.params.max_payload();
-        let seg = self.seg.as_mut().expect("segment open");
-        if pos + STREAM_HEADER > seg.mapped_len() {
-            refresh(seg)?;
-        }
-        let len = codec::stream_len(&seg.bytes(pos, STREAM_HEADER));
-        let first = seg.byte(pos);
-        let fits = len >= 1 && len as usize <= max && len as usize + 5 <= rest;
-        if !fits {
-            return match (first, len) {
-                (SEGMENT_END, _) => Ok(StreamPoll::End),
-                (_, 0) => Ok(StreamPoll::Empty),
-                _ => Err(self.corrupt(pos, format!("record length {len} is impossible here"))),
-            };
-        }
-        let l = len as usize;
-        let mpos = pos + STREAM_HEADER + l;
-        if mpos >= seg.mapped_len() {
-            refresh(seg)?;
-        }
-        let loc = RecordLoc {
-            offset: self.offset,
-            next: self.offset + l as u64 + 5,
-            payload_pos: pos + STREAM_HEADER,
-            len: l,
-        };
-        match seg.byte(mpos) {
-            END_MARKER if codec::stream_len(&seg.bytes(pos, STREAM_HEADER)) != len => {
-                Ok(StreamPoll::Empty)
-            }
-            END_MARKER if first == SEGMENT_END => Ok(StreamPoll::RecordOrEnd(loc)),
-            END_MARKER => Ok(StreamPoll::Ready(loc)),
-            _ if first == SEGMENT_END => Ok(StreamPoll::MaybeEnd),
-            0 => Ok(StreamPoll::Empty),
-            b => Err(self.corrupt(mpos, format!("end marker is {b:#04x}, expected 0xff"))),
-        }
-    }
-
-    fn corrupt(&self, pos: usize, what: String) -> Error {
-        let seg = self.seg.as_ref().expect("segment open");
-        Error::Corrupt {
-            path: seg.path().to_path_buf(),
-            pos: pos as u64,
-            offset: self.offset,
-            what,
-        }
-    }
-
-    /// Opens `D20(offset)` if it exists and makes it current.
-    fn switch_to_next(&mut self) -> Result<bool> {
-        if self.seg.as_ref().map(|s| s.start()) == Some(self.offset) {
-            return Ok(false);
-        }
-        let path = self.layout.segment(self.offset);
-        match open_stream(&path, self.offset, &self.params)? {
-            Some(s) => {
-                self.set_segment(Some(s));
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    /// The stream segment with the greatest start <= offset.
-    fn locate_stream(&self) -> Result<Option<Segment>> {
-        let (segs, _) = self.layout.list_segments()?;
-        let Some(found) = segs.iter().rev().find(|s| s.start <= self.offset) else {
-            return Ok(None);
-        };
-        open_stream(&found.path, found.start, &self.params)
     }
 }
 
@@ -363,25 +263,6 @@ fn refresh(seg: &mut Arc<Segment>) -> Result<bool> {
     }
 }
 
-/// Opens a stream segment read-only; its logical length is the larger of the file's length and
-/// the SegmentSize (a file shorter than SegmentSize reads as zero past its end).
-pub(crate) fn open_stream(
-    path: &std::path::Path,
-    start: u64,
-    params: &Params,
-) -> Result<Option<Segment>> {
-    let actual = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    Segment::open_read(path, start, actual.max(params.file_len()))
-}
-
-enum StreamPoll {
-    Ready(RecordLoc),
-    /// A record whose length's low byte is 0xEE: a record unless the next segment exists.
-    RecordOrEnd(RecordLoc),
-    /// A 0xEE marker: the segment ends here.
-    End,
-    /// 0xEE with an incomplete record after it: an end if the next segment exists.
-    MaybeEnd,
-    /// Nothing written yet.
-    Empty,
-}
+#[path = "reader_stream.rs"]
+mod stream;
+pub(crate) use stream::open_stream;

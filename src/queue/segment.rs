@@ -103,6 +103,13 @@ impl Segment {
         }))
     }
 
+    /// Releases this process's lock on the file before the segment is dropped (a reader that
+    /// has left it hands the mapping to a helper thread to unmap; `prune` may take the file at
+    /// once). Dropping releases it anyway.
+    pub fn release_lock(&self) {
+        sys::unlock(&self.file);
+    }
+
     /// Logical offset of position 0.
     #[inline]
     pub fn start(&self) -> u64 {

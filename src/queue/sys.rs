@@ -94,11 +94,10 @@ impl Map {
 
     #[inline(always)]
     fn check(&self, pos: usize, len: usize) {
-        assert!(
-            pos.checked_add(len).is_some_and(|end| end <= self.len),
-            "mapping access {pos}+{len} beyond {}",
-            self.len
-        );
+        // Two comparisons and no addition, so that no overflow check is needed.
+        if pos > self.len || len > self.len - pos {
+            out_of_bounds(pos, len, self.len);
+        }
     }
 
     /// Loads one byte with acquire ordering (pairs with [`Map::store_release`]).
@@ -114,18 +113,41 @@ impl Map {
     /// unmapped pages or on other architectures). Readers call it a few records ahead so that
     /// the crossing into the next 4 KiB page, where the hardware prefetcher stops, does not
     /// stall them.
-    #[inline]
+    #[inline(always)]
     pub fn prefetch(&self, pos: usize) {
         #[cfg(target_arch = "x86_64")]
-        if pos < self.len {
-            // SAFETY: a prefetch never faults and has no architectural effect; the address lies
-            // inside our live mapping.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    self.ptr().add(pos) as *const i8,
-                )
-            }
+        // SAFETY: a prefetch never faults and has no architectural effect, whatever the address
+        // (past the mapping's end it is simply dropped); `wrapping_add` computes the address
+        // without claiming it lies inside the mapping, so no bounds branch is needed.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                self.ptr().wrapping_add(pos) as *const i8,
+            )
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = pos;
+    }
+
+    /// The `len` bytes at `pos` if the byte right after them reads `marker` (acquire load,
+    /// pairs with the writer's [`Map::store_release`] of that byte); `None` when it does not or
+    /// the marker lies past the mapping. The readers' hot path: one bounds check covers the
+    /// marker and the payload. The returned slice follows the contract of [`Map::slice`].
+    #[inline(always)]
+    pub fn published(&self, pos: usize, len: usize, marker: u8) -> Option<&[u8]> {
+        let at = pos.checked_add(len)?;
+        if at >= self.len {
+            return None;
+        }
+        // SAFETY: `at < len`, so the marker byte lies in the live mapping; other processes may
+        // store to it concurrently, and an atomic u8 load is always aligned and sound.
+        let seen = unsafe { (*(self.ptr().add(at) as *const AtomicU8)).load(Ordering::Acquire) };
+        if seen != marker {
+            return None;
+        }
+        // SAFETY: `[pos, at)` lies before the marker inside the mapping (so the base is a real
+        // mapping, not the dangling pointer of an empty one), and the marker read with acquire
+        // says the producer published these bytes; see the contract of `slice`.
+        Some(unsafe { std::slice::from_raw_parts(self.ptr().add(pos), len) })
     }
 
     /// Turns the kernel's readahead for faults at `pos` and beyond off (`MADV_RANDOM`) or back
@@ -163,6 +185,27 @@ impl Map {
         let end = end.min(self.len);
         if let (Some(raw), true) = (&self.raw, start < end) {
             let _ = raw.advise_range(advice, start, end - start);
+        }
+    }
+
+    /// Copies `payload` to `pos` and then stores `marker` right after it with release ordering:
+    /// the writers' hot path, one bounds check and one writability check for both. The
+    /// counterpart of [`Map::published`].
+    #[inline(always)]
+    pub fn publish(&self, pos: usize, payload: &[u8], marker: u8) {
+        let len = payload.len();
+        if pos >= self.len || len >= self.len - pos {
+            out_of_bounds(pos, len + 1, self.len);
+        }
+        assert!(self.writable, "write into a read-only mapping");
+        // SAFETY: `[pos, pos + len]` lies in the mapping (checked: `pos + len < self.len`) and
+        // the mapping is writable. Only the producer (this store's single writer, holding
+        // `LOCK_EX` on its offset files) writes these bytes, and readers do not look at them
+        // before they see the marker, which is stored last with release ordering; the copy
+        // cannot overlap `payload`, which is the caller's memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), self.ptr().add(pos), len);
+            (*(self.ptr().add(pos + len) as *const AtomicU8)).store(marker, Ordering::Release)
         }
     }
 
@@ -207,11 +250,10 @@ impl Map {
     #[inline(always)]
     pub fn slice(&self, pos: usize, len: usize) -> &[u8] {
         self.check(pos, len);
-        if len == 0 {
-            return &[];
-        }
-        // SAFETY: in bounds of a mapping that lives as long as `self`; see the contract above for
-        // why no other writer touches these bytes while the slice is alive.
+        // SAFETY: in bounds of a mapping that lives as long as `self` (for an empty mapping,
+        // `pos` is 0 and the dangling base is non-null and aligned, which a 0-length slice
+        // needs); see the contract above for why no other writer touches these bytes while the
+        // slice is alive.
         unsafe { std::slice::from_raw_parts(self.ptr().add(pos), len) }
     }
 
@@ -262,6 +304,14 @@ impl Map {
 
 /// The size of a PMD-mapped folio on x86-64 and arm64 with 4 KiB pages.
 const LARGE_FOLIO: usize = 2 << 20;
+
+/// The panic of a bounds check, kept out of the hot paths.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_bounds(pos: usize, len: usize, mapped: usize) -> ! {
+    panic!("mapping access {pos}+{len} beyond {mapped}")
+}
 
 // SAFETY: a Map is a plain region of shared memory; all mutation goes through atomics or
 // through the single-writer discipline documented on each method.
@@ -372,3 +422,7 @@ pub fn monotonic_ns() -> u64 {
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
+
+#[cfg(test)]
+#[path = "sys_tests.rs"]
+mod tests;
