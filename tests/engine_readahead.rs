@@ -179,38 +179,46 @@ fn segments_a_reader_has_left_can_be_pruned_while_it_is_still_open() {
     // A reader working through a backlog opens each next segment ahead of time and hands the
     // segments it leaves to a helper thread to unmap: neither may keep `prune` from deleting
     // what the consumer has passed, nor let it delete the segment the consumer is in.
-    let params = Params::fixed(24, SEGMENT).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(dir.path(), params).unwrap();
-    let want = fill(&store, 4 * SEGMENT + SEGMENT / 2);
-    let mut c = store
-        .consumer(&ConsumerId::Default, StartAt::Earliest)
-        .unwrap();
-    // Into the fourth segment, past the point where the fifth is opened ahead.
-    let span = params.span();
-    let stop = 3 * span + span / 2;
-    let mut n = 0;
-    while c.position() < stop {
-        let r = c.try_next().unwrap().expect("a record");
-        assert_eq!(r.payload, want[n].payload, "record {n}");
-        n += 1;
+    for params in [
+        Params::fixed(24, SEGMENT).unwrap(),
+        Params::stream(SEGMENT).unwrap(),
+    ] {
+        let what = describe(&params);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path(), params).unwrap();
+        let want = fill(&store, 4 * SEGMENT + SEGMENT / 2);
+        let starts: Vec<u64> = store.segments().unwrap().iter().map(|s| s.start).collect();
+        let mut c = store
+            .consumer(&ConsumerId::Default, StartAt::Earliest)
+            .unwrap();
+        // Into the fourth segment, past the point where the fifth is opened ahead.
+        let stop = starts[3] + (starts[4] - starts[3]) / 2;
+        let mut n = 0;
+        while c.position() < stop {
+            let r = c.try_next().unwrap().expect("a record");
+            assert_eq!(r.payload, want[n].payload, "{what}: record {n}");
+            n += 1;
+        }
+        c.commit().unwrap();
+        let plan = plan_prune(&store, c.committed(), false).unwrap();
+        let planned: Vec<u64> = plan.delete.iter().map(|s| s.start).collect();
+        assert_eq!(planned, starts[..3], "{what}: segments wholly consumed");
+        let pruned = apply_prune(&store, &plan).unwrap();
+        assert_eq!(pruned.held, None, "{what}: a left segment was still locked");
+        assert_eq!(pruned.deleted.len(), 3, "{what}");
+        // The segment the consumer is in stays locked: a forced prune stops there.
+        let plan = plan_prune(&store, starts[4], true).unwrap();
+        let pruned = apply_prune(&store, &plan).unwrap();
+        let held = pruned.held.expect("the consumer's segment is held");
+        assert!(
+            held.ends_with(format!("{:020}", starts[3])),
+            "{what}: {held:?}"
+        );
+        // The consumer reads on to the end, through the segment opened ahead.
+        while let Some(r) = c.try_next().unwrap() {
+            assert_eq!(r.payload, want[n].payload, "{what}: record {n}");
+            n += 1;
+        }
+        assert_eq!(n, want.len(), "{what}: every record read");
     }
-    c.commit().unwrap();
-    let plan = plan_prune(&store, c.committed(), false).unwrap();
-    let planned: Vec<u64> = plan.delete.iter().map(|s| s.start).collect();
-    assert_eq!(planned, [0, span, 2 * span], "segments wholly consumed");
-    let pruned = apply_prune(&store, &plan).unwrap();
-    assert_eq!(pruned.held, None, "a left segment was still locked");
-    assert_eq!(pruned.deleted.len(), 3);
-    // The segment the consumer is in stays locked: a forced prune stops there.
-    let plan = plan_prune(&store, 4 * span, true).unwrap();
-    let pruned = apply_prune(&store, &plan).unwrap();
-    let held = pruned.held.expect("the consumer's segment is held");
-    assert!(held.ends_with(format!("{:020}", 3 * span)), "{held:?}");
-    // The consumer reads on to the end, through the segment opened ahead.
-    while let Some(r) = c.try_next().unwrap() {
-        assert_eq!(r.payload, want[n].payload, "record {n}");
-        n += 1;
-    }
-    assert_eq!(n, want.len(), "every record read");
 }

@@ -87,12 +87,14 @@ impl ReadAhead {
     }
 
     /// Called with the position of each record the fast path returns; cheap unless a window
-    /// boundary is crossed.
+    /// boundary is crossed. Returns whether it looked (at most once per half window).
     #[inline(always)]
-    pub fn at(&mut self, pos: usize, seg: &Arc<Segment>, layout: &Layout) {
+    pub fn at(&mut self, pos: usize, seg: &Arc<Segment>, layout: &Layout) -> bool {
         if pos >= self.next_at {
             self.look(pos, seg, layout);
+            return true;
         }
+        false
     }
 
     /// Asks the helper for `[pos, end)`, `end` the window's end bounded by the data, when that

@@ -50,7 +50,7 @@ pub struct Reader {
     /// span, and the read-ahead has nothing to decide before that position. 0 whenever that is
     /// not known, which sends the next poll the careful way (which sets it again).
     fast_len: u64,
-    /// Fixed format: the segment after the open one, opened ahead of time by a reader working
+    /// The segment after the open one, opened ahead of time by a reader working
     /// through a backlog, with how far the read-ahead helper was asked to populate it.
     next_seg: Option<(Arc<Segment>, usize)>,
     /// Populating the mapping ahead of a cursor that works through a backlog.
@@ -118,7 +118,9 @@ impl Reader {
         }
         let loc = self.stream_fast()?;
         if let Some(seg) = &self.seg {
-            self.read_ahead.at(loc.payload_pos, seg, &self.layout);
+            if self.read_ahead.at(loc.payload_pos, seg, &self.layout) {
+                self.looked(loc.payload_pos);
+            }
         }
         Some(loc)
     }
@@ -156,31 +158,46 @@ impl Reader {
     /// the position and opens the fast window up to its next look (or the span's end).
     #[cold]
     fn fixed_served(&mut self, pos: usize) {
-        let due = self.read_ahead.next_look();
         if let Some(seg) = &self.seg {
-            self.read_ahead.at(pos, seg, &self.layout);
+            if self.read_ahead.at(pos, seg, &self.layout) {
+                self.looked(pos);
+            }
         }
         let span = self.seg_end - self.seg_start;
-        // Tried once per look (every 16 MiB at most), not once per record: a reader that has
-        // caught up with the writer is served here record by record.
-        let looked = self.read_ahead.next_look() != due;
-        if looked && self.next_seg.is_none() && self.read_ahead.wants_next(pos, span) {
-            self.open_next_fixed();
-        }
         self.fast_len = span.min(self.read_ahead.next_look() as u64);
     }
 
-    /// A reader working through a backlog opens the next fixed segment before it gets there,
-    /// so that the read-ahead helper populates its start meanwhile. Best effort: a segment that
-    /// does not exist yet, or fails to open, is left to the careful path, which reports errors.
-    fn open_next_fixed(&mut self) {
-        let start = self.seg_end;
-        let path = self.layout.segment(start);
-        if let Ok(Some(seg)) = Segment::open_read(&path, start, self.params.file_len()) {
-            let seg = Arc::new(seg);
-            let requested = self.read_ahead.ahead_of_next(&seg, &self.layout);
-            self.next_seg = Some((seg, requested));
+    /// After a read-ahead look at `pos` (at most once per 16 MiB, not once per record: a reader
+    /// that has caught up with the writer is served record by record): a reader working
+    /// through a backlog near the end of its segment opens the next one, so that the helper
+    /// populates its start before the reader gets there. Best effort: a segment that does not
+    /// exist yet, or fails to open, is left to the careful path, which reports errors.
+    #[cold]
+    fn looked(&mut self, pos: usize) {
+        let Some(seg) = &self.seg else {
+            return;
+        };
+        if self.next_seg.is_some() || !self.read_ahead.wants_next(pos, seg.logical_len()) {
+            return;
         }
+        let next = match self.params.format() {
+            Format::Fixed => {
+                let path = self.layout.segment(self.seg_end);
+                Segment::open_read(&path, self.seg_end, self.params.file_len())
+            }
+            Format::Stream => self.open_stream_after(seg.start()),
+        };
+        if let Ok(Some(next)) = next {
+            let next = Arc::new(next);
+            let requested = self.read_ahead.ahead_of_next(&next, &self.layout);
+            self.next_seg = Some((next, requested));
+        }
+    }
+
+    /// The segment opened ahead of time if it starts at `start` (else it is dropped), with how
+    /// far the helper was asked to populate it.
+    fn take_next(&mut self, start: u64) -> Option<(Arc<Segment>, usize)> {
+        self.next_seg.take().filter(|(s, _)| s.start() == start)
     }
 
     /// The fixed record at the cursor, which lies at in-file position `pos`.
@@ -238,11 +255,9 @@ impl Reader {
     #[cold]
     fn open_fixed(&mut self) -> Result<()> {
         let start = self.params.fixed_segment_start(self.offset);
-        match self.next_seg.take() {
-            Some((seg, requested)) if seg.start() == start => {
-                self.set_segment(Some(seg), requested)
-            }
-            _ => {
+        match self.take_next(start) {
+            Some((seg, requested)) => self.set_segment(Some(seg), requested),
+            None => {
                 let path = self.layout.segment(start);
                 let seg = Segment::open_read(&path, start, self.params.file_len())?;
                 self.set_segment(seg.map(Arc::new), 0);

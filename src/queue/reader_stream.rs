@@ -149,6 +149,10 @@ impl Reader {
         if self.seg.as_ref().map(|s| s.start()) == Some(self.offset) {
             return Ok(false);
         }
+        if let Some((seg, requested)) = self.take_next(self.offset) {
+            self.set_segment(Some(seg), requested);
+            return Ok(true);
+        }
         let path = self.layout.segment(self.offset);
         match open_stream(&path, self.offset, &self.params)? {
             Some(s) => {
@@ -156,6 +160,17 @@ impl Reader {
                 Ok(true)
             }
             None => Ok(false),
+        }
+    }
+
+    /// The first stream segment after the one starting at `start` (where a reader working
+    /// through a backlog will most likely go next; the careful path still checks that it starts
+    /// exactly where the records end).
+    pub(super) fn open_stream_after(&self, start: u64) -> Result<Option<Segment>> {
+        let (segs, _) = self.layout.list_segments()?;
+        match segs.iter().find(|s| s.start > start) {
+            Some(next) => open_stream(&next.path, next.start, &self.params),
+            None => Ok(None),
         }
     }
 
