@@ -77,9 +77,7 @@ impl Prefaulter {
         drop(st);
         cond.notify_one();
     }
-}
 
-impl Prefaulter {
     /// Hands over a segment its user has left: the helper drops it, so that unmapping it (tens
     /// of microseconds to milliseconds for a large populated mapping) does not stall the user.
     /// The caller releases the segment's lock first if others must see it released at once.

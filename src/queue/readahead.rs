@@ -53,12 +53,12 @@ impl ReadAhead {
         }
     }
 
-    /// Whether a reader at `pos` of a segment whose records end at `span` should open the next
-    /// segment now, so that the helper populates its start before the reader gets there: only
-    /// a reader working through a backlog (one that has asked the helper), and only once the
-    /// window reaches the segment's end.
-    pub fn wants_next(&self, pos: usize, span: u64) -> bool {
-        self.helper.is_some() && (pos as u64).saturating_add(WINDOW as u64) >= span
+    /// Whether a reader at `pos` of a segment `len` bytes long should open the next segment
+    /// now, so that the helper populates its start before the reader gets there: only a reader
+    /// working through a backlog (one that has asked the helper), and only once the window
+    /// reaches the segment's end.
+    pub fn wants_next(&self, pos: usize, len: u64) -> bool {
+        self.helper.is_some() && (pos as u64).saturating_add(WINDOW as u64) >= len
     }
 
     /// Asks the helper to populate the start of `next`, the segment after the reader's current

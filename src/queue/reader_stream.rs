@@ -81,10 +81,7 @@ impl Reader {
         if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
             return None;
         }
-        let mpos = pos + STREAM_HEADER + len;
-        if mpos >= map.len() || map.load_acquire(mpos) != END_MARKER {
-            return None;
-        }
+        map.published(pos + STREAM_HEADER, len, END_MARKER)?;
         let mut again = [0u8; STREAM_HEADER];
         map.read_into(pos, &mut again);
         (again == header).then_some(RecordLoc {

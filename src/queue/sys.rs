@@ -138,7 +138,7 @@ impl Map {
         if at >= self.len {
             return None;
         }
-        // SAFETY: `at < len`, so the marker byte lies in the live mapping; other processes may
+        // SAFETY: `at < self.len`, so the marker byte lies in the live mapping; other processes may
         // store to it concurrently, and an atomic u8 load is always aligned and sound.
         let seen = unsafe { (*(self.ptr().add(at) as *const AtomicU8)).load(Ordering::Acquire) };
         if seen != marker {
