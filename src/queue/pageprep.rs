@@ -11,13 +11,13 @@
 //!   for milliseconds: on a machine with few CPUs it then preempts a spinning consumer, and
 //!   every record in flight waits for it.
 //!
-//! A producer that syncs in batches (the default policy, [`Folios::Large`]) also asks for
-//! page-cache folios by pace (`sys.rs`). Pages for a fast producer come in 2 MiB folios mapped
-//! whole: a fraction of the faulting, and one TLB flush
-//! per 2 MiB when the flusher writes them back. A slow producer's pages are single 4 KiB
-//! pages, because writeback writes a dirty folio whole: with 2 MiB folios a producer
-//! confirming every message wrote 2 MiB to disk per message (the kernel's own readahead grows
-//! folios that large too once a producer is a few MiB into a segment).
+//! A producer that syncs in batches (the default policy) or not at all ([`Folios::Large`])
+//! also asks for page-cache folios by pace (`sys.rs`). Pages for a fast producer come in
+//! 2 MiB folios mapped whole: a fraction of the faulting, and one TLB flush per 2 MiB when
+//! the flusher writes them back. A slow producer's pages are single 4 KiB pages, because
+//! writeback writes a dirty folio whole: with 2 MiB folios a producer confirming every
+//! message wrote 2 MiB to disk per message (the kernel's own readahead grows folios that
+//! large too once a producer is a few MiB into a segment).
 //!
 //! The rate is measured once per 64 KiB, so a fast producer pays one clock read per 16 pages.
 //! [`Policy`] decides and [`PagePrep`] carries the decision out, so the policy can be tested
@@ -201,24 +201,23 @@ pub struct PagePrep {
 /// because a sync writes every dirty folio it touches whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Folios {
-    /// No syncs by policy (only at flush and close): leave the kernel's defaults.
-    Default,
     /// Syncs every few messages: 4 KiB pages throughout, so each sync writes what changed.
     Small,
-    /// Syncs in batches: 2 MiB folios (one TLB flush per 2 MiB at writeback), except ahead of
-    /// a slow producer, whose syncs would each rewrite a whole folio.
+    /// Syncs in batches, or only at flush and close: 2 MiB folios (one fault, one zeroing pass
+    /// and one TLB flush at writeback per 2 MiB), except ahead of a slow producer, whose syncs
+    /// would each rewrite a whole folio. Without a policy the kernel's defaults would serve a
+    /// fast producer mostly small folios, which halved its write rate here.
     Large,
 }
 
 impl Folios {
-    /// The folios for a producer that syncs every `flush_every` messages, and on a timer when
-    /// `timed` (`ProducerOptions::flush_interval`).
-    pub fn for_policy(flush_every: Option<u64>, timed: bool) -> Folios {
+    /// The folios for a producer that syncs every `flush_every` messages. A time trigger
+    /// (`ProducerOptions::flush_interval`) does not change them: a slow producer gets small
+    /// pages ahead of itself either way.
+    pub fn for_policy(flush_every: Option<u64>) -> Folios {
         match flush_every {
-            None if timed => Folios::Large,
-            None => Folios::Default,
             Some(n) if n <= SMALL_FLUSH_MESSAGES => Folios::Small,
-            Some(_) => Folios::Large,
+            _ => Folios::Large,
         }
     }
 }
@@ -242,7 +241,6 @@ impl PagePrep {
     /// the whole segment is advised for them, see [`FIRST_FOLIO`].
     pub fn new_segment(&mut self, seg: &Segment) {
         match self.folios {
-            Folios::Default => {}
             Folios::Small => seg.map().prefer_small_folios(0, usize::MAX),
             Folios::Large => seg.map().prefer_large_folios(0, usize::MAX),
         }

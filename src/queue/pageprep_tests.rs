@@ -250,11 +250,11 @@ fn after_the_helper_a_slow_producer_advises_small_folios_again() {
 
 #[test]
 fn folios_follow_the_durability_policy() {
-    assert_eq!(Folios::for_policy(None, false), Folios::Default);
-    assert_eq!(Folios::for_policy(None, true), Folios::Large);
-    assert_eq!(Folios::for_policy(Some(1), false), Folios::Small);
-    assert_eq!(Folios::for_policy(Some(64), true), Folios::Small);
-    assert_eq!(Folios::for_policy(Some(1000), false), Folios::Large);
+    assert_eq!(Folios::for_policy(None), Folios::Large);
+    assert_eq!(Folios::for_policy(Some(1)), Folios::Small);
+    assert_eq!(Folios::for_policy(Some(64)), Folios::Small);
+    assert_eq!(Folios::for_policy(Some(65)), Folios::Large);
+    assert_eq!(Folios::for_policy(Some(1000)), Folios::Large);
 }
 
 #[test]

@@ -104,10 +104,7 @@ impl Producer {
             seg_end: 0,
             producer_file,
             flusher,
-            pages: PagePrep::new(
-                opts.background,
-                Folios::for_policy(opts.flush_every, opts.flush_interval.is_some()),
-            ),
+            pages: PagePrep::new(opts.background, Folios::for_policy(opts.flush_every)),
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             repair,
