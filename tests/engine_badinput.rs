@@ -368,3 +368,52 @@ fn a_symlink_to_a_store_reads_like_the_store() {
     assert!(!via.inspect().unwrap().needs_repair());
     assert_eq!(snapshot(store.path()), before);
 }
+
+/// A segment size far larger than the file, given for a short file (a truncated .NET segment,
+/// no `mfq.json`). The missing bytes read as zeros without being held in memory, so inspection,
+/// reading and recovery see what the size says; a size whose zeros the system cannot even
+/// reserve is a clean error naming the file and the option, never an abort.
+#[test]
+fn a_huge_segment_size_for_a_short_file_is_read_lazily_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::create(dir.path().join("s"), fixed()).unwrap();
+    let recs = produce(&s, 0, 3, ProducerOptions::default());
+    let path = s.path().to_path_buf();
+    std::fs::remove_file(s.layout().meta()).unwrap();
+    // A crash before the third record was confirmed.
+    std::fs::write(s.layout().confirmed_offset(), 17u64.to_le_bytes()).unwrap();
+    drop(s);
+    // 2 records and half of the third.
+    let seg = path.join("commitlog").join(format!("{:020}", 0));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(45)
+        .unwrap();
+    let req = |size: u64| ParamsRequest {
+        format: Some(mfq::queue::Format::Fixed),
+        record_size: Some(16),
+        segment_size: Some(size),
+    };
+    let before = snapshot(&path);
+    let absurd = Store::open(&path, &req(1 << 40)).unwrap();
+    let err = absurd.inspect().unwrap_err().to_string();
+    names(&absurd.inspect().unwrap_err(), &seg);
+    assert!(err.contains("--segment-size"), "{err}");
+    assert_eq!(snapshot(&path), before);
+
+    let store = Store::open(&path, &req(64 << 20)).unwrap();
+    let report = store.inspect().unwrap();
+    assert_eq!(report.data_end, Some(34), "{report:?}");
+    assert!(report
+        .issues
+        .iter()
+        .any(|i| i.kind == IssueKind::TornRecord));
+    assert_eq!(drain(&store), recs[..2].to_vec());
+    recover(&store, None);
+    assert_eq!(store.data_end().unwrap(), 34);
+    assert_consistent(&store, "after recovering a short file of a large segment");
+    assert_eq!(std::fs::metadata(&seg).unwrap().len(), 45, "no bytes added");
+    assert_eq!(drain(&store), recs[..2].to_vec());
+}

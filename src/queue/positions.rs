@@ -11,6 +11,7 @@ use super::params::{Format, Params};
 use super::reader::open_stream;
 use super::scan::{self, Status};
 use super::segment::Segment;
+use super::sys;
 
 /// Calls `f` with the whole content of a file, mapped read-only (no copy, so memory stays
 /// bounded by the page cache on a file of any size). For tools that read one file that may not
@@ -32,26 +33,73 @@ pub fn with_file_bytes<R>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> R) ->
     }
 }
 
-/// Reads a segment's bytes (zero past a short file's end).
-pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<Vec<u8>> {
-    with_segment_bytes(params, seg, <[u8]>::to_vec)
+/// A segment's bytes as walks see them: borrowed from a read-only mapping when the file is
+/// whole (no copy), zero-filled past a short file's end, empty when the file is gone.
+pub(crate) enum SegmentBytes {
+    /// The file holds the whole logical length: its first `.1` bytes.
+    Mapped(Segment, usize),
+    /// A short file: its bytes, then zeros, in memory whose untouched pages cost nothing (a
+    /// huge segment size for a small file reserves address space, not memory).
+    Padded(sys::Zeroed),
+    /// The file is gone.
+    Missing,
 }
 
-/// Calls `f` with a segment's bytes: borrowed from a read-only mapping when the file is whole
-/// (no copy), zero-filled past a short file's end, empty when the file is gone.
+impl std::ops::Deref for SegmentBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            SegmentBytes::Mapped(s, len) => s.map().slice(0, *len),
+            SegmentBytes::Padded(z) => z,
+            SegmentBytes::Missing => &[],
+        }
+    }
+}
+
+/// The most zero bytes a short file is read with: walking zeros costs time even when they
+/// cost no memory, and no store has segments this large (they are preallocated on disk).
+const MAX_ZERO_FILL: usize = 64 << 30;
+
+/// Reads a segment's bytes (zero past a short file's end). Fails, rather than aborting the
+/// process, when the zero-filled length cannot even be reserved.
+pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<SegmentBytes> {
+    let opened = match params.format() {
+        Format::Fixed => Segment::open_read(&seg.path, seg.start, params.file_len())?,
+        Format::Stream => open_stream(&seg.path, seg.start, params)?,
+    };
+    let Some(s) = opened else {
+        return Ok(SegmentBytes::Missing);
+    };
+    let len = usize::try_from(s.logical_len()).unwrap_or(usize::MAX);
+    let have = s.mapped_len();
+    if have >= len {
+        return Ok(SegmentBytes::Mapped(s, len));
+    }
+    let reserve = if len - have <= MAX_ZERO_FILL {
+        sys::Zeroed::new(len)
+    } else {
+        Err(std::io::Error::other(
+            "more zeros than any walk here is meant to read",
+        ))
+    };
+    let mut z = reserve.map_err(|e| {
+        Error::InvalidParams(format!(
+            "segment file {} is {have} bytes, but the segment size makes it {len}: cannot hold \
+             the missing bytes as zeros ({e}); check --segment-size or mfq.json",
+            seg.path.display()
+        ))
+    })?;
+    z[..have].copy_from_slice(s.map().slice(0, have));
+    Ok(SegmentBytes::Padded(z))
+}
+
+/// Calls `f` with a segment's bytes (see [`segment_bytes`]).
 pub(crate) fn with_segment_bytes<R>(
     params: &Params,
     seg: &SegmentFile,
     f: impl FnOnce(&[u8]) -> R,
 ) -> Result<R> {
-    let opened = match params.format() {
-        Format::Fixed => Segment::open_read(&seg.path, seg.start, params.file_len())?,
-        Format::Stream => open_stream(&seg.path, seg.start, params)?,
-    };
-    Ok(match opened {
-        Some(s) => f(&s.bytes(0, s.logical_len() as usize)),
-        None => f(&[]),
-    })
+    Ok(f(&segment_bytes(params, seg)?))
 }
 
 /// The earliest record offset: the first segment's start (0 for a store without segments).

@@ -153,6 +153,20 @@ fn visit_stream(max: usize, start: u64, bytes: &[u8], f: &mut impl FnMut(Entry) 
     }
 }
 
+/// How many zero bytes past a short file's end a walk must see to classify everything as it
+/// would in the full segment: every record that starts inside the file ends within them (a
+/// record is classified whole), and one more slot or header after that reads as unwritten.
+/// The rest of a missing tail is more of the same, so a walk need not be given it.
+pub fn zero_tail_room(params: &Params) -> u64 {
+    let record = match params.stride() {
+        Some(m) => m,
+        None => (params.max_payload() + STREAM_OVERHEAD) as u64,
+    };
+    record
+        .saturating_mul(2)
+        .saturating_add(STREAM_OVERHEAD as u64)
+}
+
 /// End of the leading run of complete records: the logical offset after the last one.
 pub fn valid_end(params: &Params, start: u64, bytes: &[u8]) -> u64 {
     let mut end = start;

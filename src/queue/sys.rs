@@ -319,6 +319,36 @@ unsafe impl Send for Map {}
 // SAFETY: as above.
 unsafe impl Sync for Map {}
 
+/// Private zero-filled memory (an anonymous mapping): untouched pages cost no memory, and
+/// reading one reads the kernel's shared zero page. Creating it fails cleanly (`ENOMEM`) when
+/// the system will not reserve the address space, where `vec![0; len]` would abort.
+pub struct Zeroed {
+    map: memmap2::MmapMut,
+    len: usize,
+}
+
+impl Zeroed {
+    /// `len` zero bytes.
+    pub fn new(len: usize) -> io::Result<Zeroed> {
+        // A mapping cannot be empty; one byte is reserved for an empty one.
+        let map = memmap2::MmapMut::map_anon(len.max(1))?;
+        Ok(Zeroed { map, len })
+    }
+}
+
+impl std::ops::Deref for Zeroed {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.map[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for Zeroed {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.map[..self.len]
+    }
+}
+
 /// The system page size.
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.

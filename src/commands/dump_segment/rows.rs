@@ -72,13 +72,17 @@ pub struct Dump {
 /// segment of any size). `bytes` is the file's content (any length).
 pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
     let expected = params.file_len();
+    // A short file reads as zeros up to `expected`, but only as far as the walk can tell them
+    // apart (`zero_tail_room`); the rest is added below without walking it, so a huge
+    // --segment-size for a small file costs neither memory nor time.
+    let view_len = expected.min((bytes.len() as u64).saturating_add(scan::zero_tail_room(params)));
     let mut padded;
-    let view: &[u8] = if (bytes.len() as u64) < expected {
+    let view: &[u8] = if bytes.len() < view_len as usize {
         padded = bytes.to_vec();
-        padded.resize(expected as usize, 0);
+        padded.resize(view_len as usize, 0);
         &padded
     } else {
-        &bytes[..expected as usize]
+        &bytes[..view_len as usize]
     };
     let mut d = Dump {
         rows: Vec::new(),
@@ -121,6 +125,35 @@ pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
         push(&mut d, row);
         true
     });
+    if let (Some(m), true) = (params.stride(), view_len < expected) {
+        // The unwritten slots past the view, as one row that joins the trailing run.
+        let walked = view_len / m * m;
+        let slots = (params.span().saturating_sub(walked)) / m;
+        if slots > 0 {
+            let row = Row {
+                offset: start + walked,
+                position: walked,
+                size: slots * m,
+                status: Status::Unwritten,
+                count: slots,
+                payload: None,
+            };
+            count(&mut d.summary, &row);
+            if run.0 == 0 {
+                run.2 = total;
+            }
+            run = (run.0 + slots, run.1 + slots * m, run.2);
+            if (total as usize) < limit {
+                d.rows.push(row);
+            }
+            total += slots;
+        }
+    } else if params.format() == Format::Stream && view_len < expected {
+        // A stream segment's unwritten tail (the walk's last entry) runs to the expected length.
+        if let Some(last) = d.rows.last_mut().filter(|r| r.status == Status::Unwritten) {
+            last.size = expected - last.position;
+        }
+    }
     let (run_rows, run_bytes, run_first) = run;
     if run_rows >= 2 {
         // Collapse the run into its first row, as if every row had been kept.
@@ -135,16 +168,13 @@ pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
     // parameters give (examined up to EXAMINE bytes: a sparse file may be huge).
     let records_end = match params.format() {
         Format::Fixed => params.span() as usize,
-        Format::Stream => view.len(),
+        Format::Stream => expected as usize,
     };
-    let file_end = view.len().max(bytes.len());
+    let file_end = (expected as usize).max(bytes.len());
     if file_end > records_end {
-        let examined = (records_end + EXAMINE).min(file_end);
-        let rest = if bytes.len() >= examined {
-            &bytes[records_end..examined]
-        } else {
-            &view[records_end..examined.min(view.len())]
-        };
+        // Only the file's own bytes can be non-zero; past them the segment reads as zeros.
+        let examined = (records_end + EXAMINE).min(bytes.len());
+        let rest = bytes.get(records_end..examined).unwrap_or(&[]);
         if !codec::is_zero(rest) {
             let row = Row {
                 offset: start + records_end as u64,
@@ -235,5 +265,27 @@ mod tests {
             assert_eq!(d.summary.damaged, all.summary.damaged);
             assert_eq!(d.summary.unwritten, all.summary.unwritten);
         }
+    }
+
+    /// A short file of a huge segment: the missing tail is counted, not walked or held.
+    #[test]
+    fn a_huge_segment_of_a_short_file_is_counted_not_walked() {
+        let p = Params::fixed(2, 1 << 40).unwrap();
+        let span = p.span();
+        let d = rows(&p, 0, &[1, 2, 0xFF, 0, 0], usize::MAX);
+        assert_eq!(d.rows.len(), 2, "{:?}", d.rows);
+        assert_eq!(d.rows[1].status, Status::Unwritten);
+        assert_eq!(d.rows[1].position, 3);
+        assert_eq!((d.rows[1].count, d.rows[1].size), (span / 3 - 1, span - 3));
+        assert_eq!(d.summary.unwritten, span / 3 - 1);
+        assert_eq!(d.summary.unexpected_length, Some(5));
+        // A limit that keeps only the record still counts the run as one row.
+        let d = rows(&p, 0, &[1, 2, 0xFF], 1);
+        assert_eq!((d.rows.len(), d.more), (1, 1));
+        let s = Params::stream(1 << 40).unwrap();
+        let d = rows(&s, 0, &[1, 0, 0, 0, b'a', 0xFF, 0, 0], usize::MAX);
+        assert_eq!(d.rows.len(), 2, "{:?}", d.rows);
+        assert_eq!(d.rows[1].status, Status::Unwritten);
+        assert_eq!(d.rows[1].size, (1 << 40) - 6);
     }
 }

@@ -236,10 +236,11 @@ fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) 
         .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e) || off_chain(s))
     {
         let bytes = segment_bytes(params, s)?;
-        let records = scan::walk(params, s.start, &bytes)
-            .iter()
-            .filter(|e| e.status == Status::Ok)
-            .count() as u64;
+        let mut records = 0u64;
+        scan::visit(params, s.start, &bytes, |e| {
+            records += u64::from(e.status == Status::Ok);
+            true
+        });
         r.orphans.push(OrphanSegment {
             path: s.path.clone(),
             start: s.start,

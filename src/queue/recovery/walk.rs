@@ -63,7 +63,15 @@ pub(super) fn walk_fixed(
                     continue;
                 }
                 let bytes = segment_bytes(params, seg)?;
-                let entries = scan::walk(params, start, &bytes);
+                // Only what lies past the end, and not its unwritten slots: a large segment
+                // can hold tens of millions of them.
+                let mut entries = Vec::new();
+                scan::visit(params, start, &bytes, |e| {
+                    if e.offset >= end && e.status != Status::Unwritten {
+                        entries.push(e);
+                    }
+                    true
+                });
                 tail_fixed(r, layout, params, seg, &bytes, &entries, end);
                 return Ok((end, Some(start)));
             }
