@@ -153,10 +153,12 @@ fn visit_stream(max: usize, start: u64, bytes: &[u8], f: &mut impl FnMut(Entry) 
     }
 }
 
-/// How many zero bytes past a short file's end a walk must see to classify everything as it
-/// would in the full segment: every record that starts inside the file ends within them (a
-/// record is classified whole), and one more slot or header after that reads as unwritten.
-/// The rest of a missing tail is more of the same, so a walk need not be given it.
+/// How many zero bytes past a short file's end a walk from the segment's start must see to
+/// classify every position in the file as it would in the full segment: every record that
+/// starts inside the file ends within them (a record is classified whole), and one more slot
+/// or header after that reads as unwritten. The rest of a missing tail is more unwritten
+/// space, which `dump-segment` counts without walking it. Walks that start further in, or that
+/// look for the first bad slot past an offset, need the full length (`segment_bytes`).
 pub fn zero_tail_room(params: &Params) -> u64 {
     let record = match params.stride() {
         Some(m) => m,

@@ -1,4 +1,5 @@
-//! The only room with `unsafe`: shared file mappings, flock, fallocate, futex and madvise.
+//! The only room with `unsafe`: shared file mappings, flock, fallocate, futex and madvise
+//! (and, without `unsafe`, the anonymous zero-filled memory of [`Zeroed`]).
 //!
 //! Every other module goes through the safe wrappers here. A [`Map`] is a `MAP_SHARED`
 //! mapping of a store file; other processes (mfq or .NET) may map the same pages and write
