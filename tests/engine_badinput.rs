@@ -13,7 +13,7 @@ use std::path::Path;
 
 use engine_util::*;
 use mfq::queue::{
-    ConsumerId, Error, IssueKind, Params, ParamsRequest, ProducerOptions, StartAt, Store,
+    ConsumerId, Error, IssueKind, Params, ParamsRequest, ProducerOptions, Report, StartAt, Store,
 };
 
 fn fixed() -> Params {
@@ -31,6 +31,16 @@ fn sample(dir: &Path, params: Params) -> (Store, Vec<mfq::queue::OwnedRecord>) {
     c.commit().unwrap();
     drop(c);
     (store, recs)
+}
+
+/// Asserts that an inspection reported an issue of `kind`.
+#[track_caller]
+fn assert_issue(report: &Report, kind: IssueKind) {
+    assert!(
+        report.issues.iter().any(|i| i.kind == kind),
+        "no {kind:?} issue in {:#?}",
+        report.issues
+    );
 }
 
 #[track_caller]
@@ -104,10 +114,7 @@ fn offset_files_of_the_wrong_size_or_sign_are_refused_untouched() {
         );
         names(&err, &consumer);
         let report = s.inspect().unwrap();
-        assert!(report
-            .issues
-            .iter()
-            .any(|i| i.kind == IssueKind::BadOffsetFile));
+        assert_issue(&report, IssueKind::BadOffsetFile);
         assert_eq!(snapshot(store.path()), before, "{len}-byte offset file");
     }
     std::fs::write(&consumer, (-5i64).to_le_bytes()).unwrap();
@@ -170,10 +177,7 @@ fn segments_of_the_wrong_size_and_gaps_are_reported_and_tolerated() {
     bytes.extend_from_slice(&[0; 10]);
     std::fs::write(&first, &bytes).unwrap();
     let report = store.inspect().unwrap();
-    assert!(report
-        .issues
-        .iter()
-        .any(|i| i.kind == IssueKind::SegmentTooLong));
+    assert_issue(&report, IssueKind::SegmentTooLong);
     assert_eq!(report.oversized.len(), 1);
     assert_eq!(
         drain(&store),
@@ -187,10 +191,7 @@ fn segments_of_the_wrong_size_and_gaps_are_reported_and_tolerated() {
     let recs = produce(&s, 0, 6, ProducerOptions::default());
     std::fs::remove_file(s.layout().segment(34)).unwrap();
     let report = s.inspect().unwrap();
-    assert!(report
-        .issues
-        .iter()
-        .any(|i| i.kind == IssueKind::SegmentGap));
+    assert_issue(&report, IssueKind::SegmentGap);
     assert_eq!(drain(&s), recs[..2].to_vec());
     recover(&s, None);
     assert_consistent(&s, "after a gap");
@@ -209,10 +210,7 @@ fn a_folder_where_an_offset_file_belongs_is_an_error_naming_it() {
     let err = store.consumer(&named, StartAt::Earliest).err().unwrap();
     names(&err, &path);
     let report = store.inspect().unwrap();
-    assert!(report
-        .issues
-        .iter()
-        .any(|i| i.kind == IssueKind::BadOffsetFile));
+    assert_issue(&report, IssueKind::BadOffsetFile);
     assert_eq!(snapshot(store.path()), before);
 }
 
@@ -406,10 +404,7 @@ fn a_huge_segment_size_for_a_short_file_is_read_lazily_or_refused() {
     let store = Store::open(&path, &req(64 << 20)).unwrap();
     let report = store.inspect().unwrap();
     assert_eq!(report.data_end, Some(34), "{report:?}");
-    assert!(report
-        .issues
-        .iter()
-        .any(|i| i.kind == IssueKind::TornRecord));
+    assert_issue(&report, IssueKind::TornRecord);
     assert_eq!(drain(&store), recs[..2].to_vec());
     recover(&store, None);
     assert_eq!(store.data_end().unwrap(), 34);

@@ -34,19 +34,17 @@ pub(super) fn walk_fixed(
             }
             return Ok((offset, None));
         };
-        // Stream through the mapped slots (no copy, no per-slot allocation); the bytes and
-        // the full walk are only needed when the data ends in this segment.
-        let first_bad = positions::with_segment_bytes(params, seg, |bytes| {
-            let mut first_bad = None;
-            scan::visit(params, start, bytes, |e| {
-                if e.offset >= offset && e.status != Status::Ok {
-                    first_bad = Some(e);
-                    return false;
-                }
-                true
-            });
-            first_bad
-        })?;
+        // Stream through the mapped slots (no copy, no per-slot allocation); the tail is only
+        // walked when the data ends in this segment.
+        let bytes = segment_bytes(params, seg)?;
+        let mut first_bad = None;
+        scan::visit(params, start, &bytes, |e| {
+            if e.offset >= offset && e.status != Status::Ok {
+                first_bad = Some(e);
+                return false;
+            }
+            true
+        });
         note_boundaries(
             r,
             params,
@@ -62,7 +60,6 @@ pub(super) fn walk_fixed(
                     offset = k;
                     continue;
                 }
-                let bytes = segment_bytes(params, seg)?;
                 // Only what lies past the end, and not its unwritten slots: a large segment
                 // can hold tens of millions of them.
                 let mut entries = Vec::new();
