@@ -6,6 +6,7 @@
 //! folder, segment size), or run anything. The resolve step turns these into domain values.
 
 mod admin_args;
+pub mod hints;
 mod io_args;
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if exit::should_print(&err) {
-                let _ = writeln!(std::io::stderr(), "mfq: {err:#}");
+                let _ = writeln!(std::io::stderr(), "mfq: {}", cli::hints::error_line(&err));
             }
             ExitCode::from(u8::try_from(exit::exit_code_for(&err)).unwrap_or(1))
         }

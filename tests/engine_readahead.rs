@@ -200,15 +200,15 @@ fn segments_a_reader_has_left_can_be_pruned_while_it_is_still_open() {
             n += 1;
         }
         c.commit().unwrap();
-        let plan = plan_prune(&store, c.committed(), false).unwrap();
+        let plan = plan_prune(store.layout(), store.params(), c.committed(), false).unwrap();
         let planned: Vec<u64> = plan.delete.iter().map(|s| s.start).collect();
         assert_eq!(planned, starts[..3], "{what}: segments wholly consumed");
-        let pruned = apply_prune(&store, &plan).unwrap();
+        let pruned = apply_prune(store.layout(), &plan).unwrap();
         assert_eq!(pruned.held, None, "{what}: a left segment was still locked");
         assert_eq!(pruned.deleted.len(), 3, "{what}");
         // The segment the consumer is in stays locked: a forced prune stops there.
-        let plan = plan_prune(&store, starts[4], true).unwrap();
-        let pruned = apply_prune(&store, &plan).unwrap();
+        let plan = plan_prune(store.layout(), store.params(), starts[4], true).unwrap();
+        let pruned = apply_prune(store.layout(), &plan).unwrap();
         let held = pruned.held.expect("the consumer's segment is held");
         assert!(
             held.ends_with(format!("{:020}", starts[3])),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use mfq::queue::{Error, Format, Params, ParamsRequest, ProducerOptions, Store};
+use mfq::queue::{Error, Format, Need, Param, Params, ParamsRequest, ProducerOptions, Store};
 
 fn write_at(path: &std::path::Path, pos: usize, byte: u8) {
     let mut b = std::fs::read(path).unwrap();
@@ -94,7 +94,7 @@ fn an_explicit_record_size_the_markers_contradict_is_refused() {
         let text = err.to_string();
         assert!(matches!(err, Error::ParamsMismatch { .. }), "{text}");
         assert!(
-            text.contains("16 bytes") && text.contains(&format!("--record-size {record_size}")),
+            text.contains("16 bytes") && text.contains(&format!("record size {record_size}")),
             "{text}"
         );
     }
@@ -141,7 +141,7 @@ fn a_store_without_segment_data_asks_for_its_segment_size() {
     };
     let err = Store::open(&path, &req).unwrap_err();
     assert!(
-        matches!(err, Error::ParamsUnknown { option, .. } if option.contains("--segment-size")),
+        matches!(err, Error::ParamsUnknown { need: Need::Params(ps), .. } if ps.contains(&Param::SegmentSize)),
         "{err}"
     );
     let req = ParamsRequest {
@@ -169,7 +169,7 @@ fn an_explicit_segment_size_longer_than_every_file_is_refused() {
         matches!(
             err,
             Error::ParamsMismatch {
-                what: "segment size",
+                what: Param::SegmentSize,
                 ..
             }
         ),

@@ -39,7 +39,8 @@ fn adjust(global: &GlobalOpts, args: &AdjustOffsetArgs, store: &Store) -> anyhow
         Position::Forward(n) => Move::Forward(n),
         Position::Back(n) => Move::Back(n),
     };
-    let adj = admin::plan_adjust(store, &target, mv, args.force).map_err(|e| hint(e, &target))?;
+    let adj = admin::plan_adjust(store.layout(), store.params(), &target, mv, args.force)
+        .map_err(|e| hint(e, &target))?;
     let held = held(&adj)?;
     if !held.is_empty() && !args.force && !args.dry_run {
         return Err(Exit::new(

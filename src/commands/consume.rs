@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use mfq::queue::{offsets, Consumer, ConsumerId, Observer, StartAt, Store, WaitOptions};
+use mfq::queue::{Consumer, ConsumerId, Observer, StartAt, Store, WaitOptions};
 
 use super::output::{self, Output};
 use super::resolve;
@@ -131,11 +131,7 @@ impl Source {
                 CLI_WAIT,
             )?));
         }
-        let start = match offsets::read_offset(&store.layout().consumer_offset(id))? {
-            Some(o) => StartAt::Offset(o),
-            None => StartAt::Earliest,
-        };
-        Ok(Source::Peek(store.observer_with(start, CLI_WAIT)?))
+        Ok(Source::Peek(store.peek_consumer(id, CLI_WAIT)?))
     }
 
     /// Reads the next record into `out` (waiting until `deadline` when given); false when none.

@@ -145,13 +145,7 @@ fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<Params> {
     }
     let mut req = req;
     if req.segment_size.is_none() {
-        // A lone file's length gives its segment size: S bytes for stream, N*m + 1 for fixed.
-        let len = std::fs::metadata(path)?.len();
-        req.segment_size = match req.format {
-            Some(mfq::queue::Format::Fixed) => len.checked_sub(1),
-            _ => Some(len),
-        }
-        .filter(|s| *s > 0);
+        req.segment_size = req.segment_size_of_file(std::fs::metadata(path)?.len());
     }
     req.to_params().with_context(|| {
         format!(

@@ -3,6 +3,7 @@
 //! This module owns which code runs for which subcommand; it must not parse arguments or
 //! print errors (main does), and each subcommand's work belongs in its own file.
 
+mod actions;
 mod adjust_offset;
 mod bench;
 mod consume;

@@ -10,14 +10,13 @@
 //! This module must not read records or move consumer offsets.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
 use anyhow::{bail, Context};
-use mfq::queue::{self, recovery::Action, Params, ParamsRequest, Producer, ProducerOptions, Store};
+use mfq::queue::{Params, Producer, ProducerOptions, Store};
 use serde::Serialize;
 
 use super::produce_input::{Messages, Split};
-use super::resolve;
+use super::{actions, resolve};
 use crate::cli::values::InputMode;
 use crate::cli::{GlobalOpts, ProduceArgs};
 
@@ -37,7 +36,8 @@ struct Summary {
 /// Runs `mfq produce`.
 pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
     let path = resolve::store_path(global, args.store_dir.as_ref());
-    let store = open_or_create(&path, &resolve::params_request(global))?;
+    let store = Store::open_or_create(&path, &resolve::params_request(global))
+        .with_context(|| format!("cannot open store {}", path.display()))?;
     let params = *store.params();
     if args.pad && params.record_size().is_none() {
         bail!(
@@ -69,46 +69,6 @@ pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
         .context("cannot flush the written messages to disk");
     print_summary(&sink.summary, global.json)?;
     fed.and(closed)
-}
-
-/// Opens the store, or creates it when the folder holds none and the parameters are given.
-fn open_or_create(path: &Path, req: &ParamsRequest) -> anyhow::Result<Store> {
-    match Store::open(path, req) {
-        // A store shell without segments or metadata: record the parameters it was given.
-        Ok(store)
-            if store.params_source() != queue::ParamsSource::Metadata
-                && store.segments()?.is_empty() =>
-        {
-            Store::create(path, *store.params())
-                .with_context(|| format!("cannot record the parameters of {}", path.display()))
-        }
-        Ok(store) => Ok(store),
-        // A shell without a single segment file: nothing to agree with, so the defaults hold
-        // as they do for a new store (a zero-length segment file does not count as none).
-        Err(queue::Error::ParamsUnknown { .. }) if has_no_segment_files(path) => {
-            let params = req.to_params()?;
-            Store::create(path, params)
-                .with_context(|| format!("cannot record the parameters of {}", path.display()))
-        }
-        Err(queue::Error::NotAStore { reason, .. }) if !path.exists() || path.is_dir() => {
-            let params = req.to_params().with_context(|| {
-                format!(
-                    "{} is not a queue store ({reason}), and produce creates one only when \
-                     told its parameters",
-                    path.display()
-                )
-            })?;
-            Store::create(path, params)
-                .with_context(|| format!("cannot create a store at {}", path.display()))
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot open store {}", path.display())),
-    }
-}
-
-fn has_no_segment_files(path: &Path) -> bool {
-    queue::Layout::new(path)
-        .list_segments()
-        .is_ok_and(|(segs, _)| segs.is_empty())
 }
 
 /// Appends every message of the run.
@@ -201,8 +161,9 @@ fn report_repair(producer: &Producer) {
     note(format_args!(
         "mfq: the store was not shut down cleanly; the producer repaired it:"
     ));
+    let saved_in = repair.saved.first().and_then(|p| p.parent());
     for action in &repair.actions {
-        note(format_args!("  {}", describe(action)));
+        note(format_args!("  {}", actions::describe(action, saved_in)));
     }
     for saved in &repair.saved {
         note(format_args!("  removed bytes saved to {}", saved.display()));
@@ -212,33 +173,4 @@ fn report_repair(producer: &Producer) {
 /// A line on standard error (a closed standard error is ignored).
 fn note(line: std::fmt::Arguments) {
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// One repair action in words.
-fn describe(action: &Action) -> String {
-    let old = |v: &Option<u64>| v.map_or("unreadable".to_string(), |v| v.to_string());
-    match action {
-        Action::SetProducer { from, to } => format!("producer offset {} -> {to}", old(from)),
-        Action::SetConfirmed { from, to } => format!("confirmed offset {} -> {to}", old(from)),
-        Action::SetConsumer { name, from, to, .. } => {
-            format!("consumer {name} offset {} -> {to}", old(from))
-        }
-        Action::ZeroTail {
-            path,
-            from_pos,
-            to_pos,
-            records,
-        } => format!(
-            "cleared {} positions {from_pos}..{to_pos} ({records} stale records)",
-            path.display()
-        ),
-        Action::TrimSegment {
-            path,
-            from_len,
-            to_len,
-        } => format!("cut {} from {from_len} to {to_len} bytes", path.display()),
-        Action::RemoveSegment { path, records } => {
-            format!("removed segment {} ({records} records)", path.display())
-        }
-    }
 }

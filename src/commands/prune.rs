@@ -29,16 +29,16 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
 fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::Result<()> {
     let before = match args.before {
         PruneBefore::Offset(o) => o,
-        PruneBefore::Consumed => match prune::slowest_consumer(store)? {
+        PruneBefore::Consumed => match prune::slowest_consumer(store.layout())? {
             Some((_, k)) => k,
             None => anyhow::bail!("the store has no consumer offsets; give --before OFFSET"),
         },
     };
-    let plan = prune::plan_prune(store, before, args.force)?;
+    let plan = prune::plan_prune(store.layout(), store.params(), before, args.force)?;
     let pruned = if args.dry_run {
         None
     } else {
-        Some(prune::apply_prune(store, &plan)?)
+        Some(prune::apply_prune(store.layout(), &plan)?)
     };
     if global.json {
         print_json(&plan, pruned.as_ref(), args.dry_run)?;

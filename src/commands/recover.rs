@@ -8,13 +8,13 @@
 //! This file must not decide what to repair; it renders the engine's report and plan.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use mfq::queue::recovery::{self, Action, Applied, ApplyOptions, Severity};
+use mfq::queue::recovery::{self, Applied, ApplyOptions, Severity};
 use mfq::queue::{Plan, Report, Store};
 
-use super::resolve;
+use super::{actions, resolve};
 use crate::cli::{GlobalOpts, RecoverArgs};
 use crate::exit::{Exit, ExitStatus};
 
@@ -175,7 +175,7 @@ fn write_plan(out: &mut impl Write, plan: &Plan, save_to: Option<&Path>) -> anyh
     }
     writeln!(out, "plan:")?;
     for a in &plan.actions {
-        writeln!(out, "  {}", describe(a, save_to))?;
+        writeln!(out, "  {}", actions::describe(a, save_to))?;
     }
     Ok(())
 }
@@ -208,103 +208,4 @@ fn recorded_line(meta: &Path) -> String {
         "recorded the parameters in {}: the files alone do not show them",
         meta.display()
     )
-}
-
-fn value(v: Option<u64>) -> String {
-    v.map_or("(unreadable)".to_string(), |v| v.to_string())
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into(),
-    )
-}
-
-/// Where `apply` saves the bytes of an action (the same names it uses).
-fn saved_as(save_to: Option<&Path>, name: String) -> String {
-    match save_to {
-        Some(dir) => format!("saved to {}", PathBuf::from(dir).join(name).display()),
-        None => "not saved".to_string(),
-    }
-}
-
-/// The note for an offset file rewritten with the value it seemed to hold (wrong length).
-fn rewrite(from: Option<u64>, to: u64) -> &'static str {
-    if from == Some(to) {
-        " (the file is rewritten as 8 bytes)"
-    } else {
-        ""
-    }
-}
-
-fn plural(n: u64, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
-/// One action in words.
-fn describe(a: &Action, save_to: Option<&Path>) -> String {
-    match a {
-        Action::SetProducer { from, to } => format!(
-            "set producer offset {} -> {to}{}",
-            value(*from),
-            rewrite(*from, *to)
-        ),
-        Action::SetConfirmed { from, to } => format!(
-            "set confirmed offset {} -> {to}{}",
-            value(*from),
-            rewrite(*from, *to)
-        ),
-        Action::SetConsumer {
-            name,
-            from,
-            to,
-            lost,
-            ..
-        } => {
-            let why = match lost {
-                Some((a, b)) => format!(" (records {a}..{b} are gone)"),
-                None if from.is_some_and(|f| f > *to) => " (back to a record boundary)".into(),
-                None => rewrite(*from, *to).to_string(),
-            };
-            let who = match name.as_str() {
-                "consumer" => "consumer".to_string(),
-                other => format!("consumer {other}"),
-            };
-            format!("move {who} {} -> {to}{why}", value(*from))
-        }
-        Action::ZeroTail {
-            path,
-            from_pos,
-            to_pos,
-            records,
-        } => {
-            let name = file_name(path);
-            let saved = saved_as(save_to, format!("{name}.from-{from_pos}"));
-            format!(
-                "zero positions {from_pos}..{to_pos} of {name} ({}; {saved})",
-                plural(*records, "stale record")
-            )
-        }
-        Action::TrimSegment {
-            path,
-            from_len,
-            to_len,
-        } => {
-            let name = file_name(path);
-            let saved = saved_as(save_to, format!("{name}.beyond-{to_len}"));
-            format!(
-                "cut segment {name} from {from_len} to {to_len} bytes (the length its \
-                 parameters give; {saved})"
-            )
-        }
-        Action::RemoveSegment { path, records } => {
-            let name = file_name(path);
-            let saved = saved_as(save_to, name.clone());
-            format!(
-                "remove segment {name} past the data end ({}; {saved})",
-                plural(*records, "record")
-            )
-        }
-    }
 }

@@ -2,19 +2,16 @@
 //! offset files, no record data), lags, the time of the last write and lock holders. The
 //! structs here are what `stat --json` prints; their field names are stable.
 //!
-//! Lag in messages: fixed stores divide the lag in bytes by the stride; stream stores count
-//! the records from the consumer offset to the end, reading at most `SCAN_BUDGET` bytes per
-//! consumer. Past the budget the count is a lower bound (`lag_messages_exact: false`).
+//! Lag in messages: the engine counts the records from the consumer offset to the data end
+//! (fixed stores by arithmetic; stream stores reading at most `SCAN_BUDGET` bytes per
+//! consumer). Past the budget the count is a lower bound (`lag_messages_exact: false`).
 //!
 //! This module only reads; it must not print.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mfq::queue::scan::{self, Status};
-use mfq::queue::{positions, Format, Issue, Params, ParamsSource, SegmentFile, Store};
+use mfq::queue::{positions, Extent, Format, Issue, Params, ParamsSource, SegmentFile, Store};
 use serde::Serialize;
 
 use super::stat_holders::{Holders, LockTable};
@@ -49,8 +46,8 @@ pub struct StatFacts {
     /// `producer_offset - confirmed_offset`: written but not yet known to be on disk; null
     /// when either is unknown.
     pub unflushed_bytes: Option<u64>,
-    /// The offset lags are measured to: the producer offset, or the end of the valid data when
-    /// there is no producer offset.
+    /// The offset lags are measured to: the data end, where readers stop (the end of the
+    /// records on disk, or the producer offset past them on a record boundary).
     pub end_offset: u64,
     /// Who holds `producer.offset` (a live producer).
     pub producer: Holders,
@@ -100,10 +97,11 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
     let report = store.inspect_quick()?;
     let params = store.params();
     let segs = &report.segments;
-    let end_offset = match report.producer_offset {
-        Some(p) => p,
-        None => positions::data_end(params, segs)?,
-    };
+    // The data end, as readers and `adjust-offset ... latest` see it.
+    let max_consumer = report.consumers.iter().filter_map(|c| c.offset).max();
+    let end_offset =
+        Extent::from_parts(*params, segs.clone(), report.producer_offset, max_consumer)
+            .data_end()?;
     let locks = LockTable::read();
     let layout = store.layout();
     let consumers = report
@@ -155,62 +153,9 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
 
 /// The lag in messages of a consumer at `from`, and whether the count is exact.
 fn lag_messages(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (Option<u64>, bool) {
-    if from >= end {
-        return (Some(0), true);
-    }
-    match params.stride() {
-        Some(m) => (Some((end - from) / m), true),
-        None => {
-            let (count, exact) = count_stream(params, segs, from, end);
-            (Some(count), exact)
-        }
-    }
-}
-
-/// Counts the stream records in `[from, end)` within the scan bounds; false when the count
-/// stopped early.
-fn count_stream(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (u64, bool) {
-    let mut offset = from;
-    let mut count = 0;
-    let mut budget = SCAN_BUDGET;
-    let mut files = SCAN_SEGMENTS;
-    while offset < end {
-        let Some(seg) = positions::segment_for(segs, offset) else {
-            return (count, false);
-        };
-        let pos = offset - seg.start;
-        let want = (end - offset).min(seg.len.saturating_sub(pos));
-        if want == 0 || budget == 0 || files == 0 {
-            return (count, false);
-        }
-        let len = want.min(budget);
-        budget -= len;
-        files -= 1;
-        let Some(bytes) = read_at(&seg.path, pos, len) else {
-            return (count, false);
-        };
-        let before = offset;
-        scan::visit(params, offset, &bytes, |e| {
-            if e.status != Status::Ok || e.offset + e.size > end {
-                return false;
-            }
-            count += 1;
-            offset = e.offset + e.size;
-            true
-        });
-        if offset == before {
-            return (count, false);
-        }
-    }
-    (count, true)
-}
-
-/// `len` bytes of a file from `pos` (None when it cannot be read).
-fn read_at(path: &std::path::Path, pos: u64, len: u64) -> Option<Vec<u8>> {
-    let file = File::open(path).ok()?;
-    let mut buf = vec![0u8; usize::try_from(len).ok()?];
-    file.read_exact_at(&mut buf, pos).ok()?;
-    Some(buf)
+    let (count, exact) =
+        positions::count_records(params, segs, from, end, SCAN_BUDGET, SCAN_SEGMENTS);
+    (Some(count), exact)
 }
 
 /// The newest modification time of `paths`, in milliseconds since the epoch.

@@ -1,8 +1,10 @@
 //! Typed engine errors. Each variant says what went wrong, where (path, logical offset or
 //! in-file position) and, where one exists, what to do next.
 //!
-//! This module owns the error vocabulary of the engine; it must not format for terminals or
-//! know about the command line beyond naming an option or a subcommand in a hint.
+//! This module owns the error vocabulary of the engine. Errors carry facts (the parameter, the
+//! holder, the value given) and, where one exists, a [`Hint`] as data: what to do, not how to
+//! spell it. The command layer phrases hints with its own flags and subcommands; this module
+//! must not format for terminals or name a command-line option.
 
 use std::io;
 use std::path::PathBuf;
@@ -32,9 +34,24 @@ pub enum Error {
         path: PathBuf,
         /// Why it is not one.
         reason: String,
+        /// What would make it one, if anything.
+        hint: Option<Hint>,
+    },
+    /// A segment file is shorter than its segment size and the missing bytes cannot be held
+    /// as zeros: the segment size is probably wrong.
+    #[error("segment file {} is {have} bytes, but the segment size makes it {len}: cannot hold the missing bytes as zeros ({why})", path.display())]
+    SegmentTooLarge {
+        /// The segment file.
+        path: PathBuf,
+        /// Its length.
+        have: u64,
+        /// The length the segment size gives it.
+        len: u64,
+        /// Why it cannot be held.
+        why: String,
     },
     /// An offset file does not hold exactly 8 bytes.
-    #[error("offset file {} is {len} bytes long, expected exactly 8 (run `mfq recover` to rewrite it)", path.display())]
+    #[error("offset file {} is {len} bytes long, expected exactly 8", path.display())]
     OffsetFileSize {
         /// The offset file.
         path: PathBuf,
@@ -42,7 +59,7 @@ pub enum Error {
         len: u64,
     },
     /// An offset file holds a negative value.
-    #[error("offset file {} holds the negative value {value} (run `mfq recover` to repair it)", path.display())]
+    #[error("offset file {} holds the negative value {value}", path.display())]
     NegativeOffset {
         /// The offset file.
         path: PathBuf,
@@ -50,25 +67,25 @@ pub enum Error {
         value: i64,
     },
     /// The store parameters cannot be determined.
-    #[error("{reason} (pass {option})")]
+    #[error("{reason} (give {need})")]
     ParamsUnknown {
         /// Why inference failed.
         reason: String,
-        /// The option(s) that would settle it.
-        option: &'static str,
+        /// What would settle it.
+        need: Need,
     },
     /// Explicit parameters contradict what the store says about itself.
-    #[error("{what}: the store has {found}, but {given} was given (drop the option or fix it)")]
+    #[error("{what}: the store has {found}, but {what} {given} was given")]
     ParamsMismatch {
         /// Which parameter.
-        what: &'static str,
+        what: Param,
         /// What the store has.
         found: String,
-        /// What was asked for.
+        /// The value asked for.
         given: String,
     },
     /// One segment file does not fit the geometry the others share.
-    #[error("segment file {} does not fit the store: {reason}; if it does not belong here, move it out of commitlog/ and run `mfq recover`", path.display())]
+    #[error("segment file {} does not fit the store: {reason}", path.display())]
     OddSegment {
         /// The file.
         path: PathBuf,
@@ -79,14 +96,12 @@ pub enum Error {
     #[error("invalid parameters: {0}")]
     InvalidParams(String),
     /// Another process holds a file that this operation needs exclusively.
-    #[error("{} is held by another process ({holder}); {hint}", path.display())]
+    #[error("{} is held by another process ({holder})", path.display())]
     Locked {
         /// The file that is held.
         path: PathBuf,
         /// Who probably holds it.
-        holder: &'static str,
-        /// What to do.
-        hint: &'static str,
+        holder: Holder,
     },
     /// A message was empty.
     #[error("message is empty; both formats need at least one byte")]
@@ -131,7 +146,7 @@ pub enum Error {
         known: String,
     },
     /// Bytes on disk are damaged.
-    #[error("corrupt data in {} at position {pos} (offset {offset}): {what} (run `mfq recover`)", path.display())]
+    #[error("corrupt data in {} at position {pos} (offset {offset}): {what}", path.display())]
     Corrupt {
         /// The segment file.
         path: PathBuf,
@@ -142,9 +157,132 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
-    /// The engine was used in a way that is not allowed.
+    /// A change was refused because it would lose or hide records, or cannot be done on
+    /// this store as it is; `hint` says what would let it through.
+    #[error("{reason}")]
+    Refused {
+        /// What the change would do, with the offsets involved.
+        reason: String,
+        /// What would let it through, if anything.
+        hint: Option<Hint>,
+    },
+    /// Syncing written records to disk failed (the background flusher or an inline flush);
+    /// the records after the confirmed offset are not known to be on disk.
+    #[error("cannot sync {} to disk", path.display())]
+    Flush {
+        /// The file whose sync failed.
+        path: PathBuf,
+        /// The operating system's error (`ErrorKind::StorageFull` for a full disk).
+        #[source]
+        source: io::Error,
+    },
+    /// The engine was used in a way that its API does not allow.
     #[error("{0}")]
     Usage(String),
+}
+
+/// A store parameter, named as the engine knows it (the command line has its own spelling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// The record format (fixed or stream).
+    Format,
+    /// The fixed payload size.
+    RecordSize,
+    /// The .NET `SegmentSize`.
+    SegmentSize,
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Param::Format => "format",
+            Param::RecordSize => "record size",
+            Param::SegmentSize => "segment size",
+        })
+    }
+}
+
+/// What would settle parameters that cannot be determined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Each of these parameters, given explicitly.
+    Params(&'static [Param]),
+    /// The other format than the one given.
+    OtherFormat,
+    /// The format, and the record size when it is fixed.
+    FormatThenRecordSize,
+}
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Need::Params(ps) => {
+                let names: Vec<String> = ps.iter().map(|p| format!("the {p}")).collect();
+                f.write_str(&join_and(&names))
+            }
+            Need::OtherFormat => f.write_str("the right format"),
+            Need::FormatThenRecordSize => {
+                f.write_str("the format (and the record size for a fixed store)")
+            }
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Who probably holds a file that an operation needs exclusively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// Any live producer or consumer (an offline change found the file held).
+    LiveProcess,
+    /// Another producer, of mfq or .NET.
+    Producer,
+    /// Another consumer of the same name, of mfq or .NET.
+    SameConsumer,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Holder::LiveProcess => "a live producer or consumer",
+            Holder::Producer => "another producer (mfq or .NET)",
+            Holder::SameConsumer => "another consumer with this name (mfq or .NET)",
+        })
+    }
+}
+
+/// What an operator can do about an error, as data; the command layer phrases it with its own
+/// flags and subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// Run a recovery of the store.
+    Recover,
+    /// The file may not belong to the store: move it out of `commitlog/`, then recover.
+    MoveOutThenRecover,
+    /// Give the parameters explicitly (see the [`Need`]).
+    GiveParams(Need),
+    /// Drop the given parameter, or correct it.
+    DropOrFixParam(Param),
+    /// Create the store, giving its parameters.
+    CreateStore,
+    /// Stop the holder first, or override the lock.
+    StopHolderOrForce,
+    /// A store has one producer at a time: stop the other one first.
+    StopOtherProducer,
+    /// Stop the other consumer, or read under another consumer name.
+    StopConsumerOrRename,
+    /// Override the check.
+    Force,
+    /// Check the segment size (or the recorded parameters).
+    CheckSegmentSize,
 }
 
 fn fmt_bounds(before: Option<u64>, after: Option<u64>) -> String {
@@ -157,6 +295,27 @@ fn fmt_bounds(before: Option<u64>, after: Option<u64>) -> String {
 }
 
 impl Error {
+    /// What an operator can do about this error, if anything.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            Error::OffsetFileSize { .. } | Error::NegativeOffset { .. } | Error::Corrupt { .. } => {
+                Some(Hint::Recover)
+            }
+            Error::OddSegment { .. } => Some(Hint::MoveOutThenRecover),
+            Error::ParamsUnknown { need, .. } => Some(Hint::GiveParams(*need)),
+            Error::ParamsMismatch { what, .. } => Some(Hint::DropOrFixParam(*what)),
+            Error::Locked { holder, .. } => Some(match holder {
+                Holder::LiveProcess => Hint::StopHolderOrForce,
+                Holder::Producer => Hint::StopOtherProducer,
+                Holder::SameConsumer => Hint::StopConsumerOrRename,
+            }),
+            Error::NotAStore { hint, .. } => *hint,
+            Error::Refused { hint, .. } => *hint,
+            Error::SegmentTooLarge { .. } => Some(Hint::CheckSegmentSize),
+            _ => None,
+        }
+    }
+
     /// Wraps an I/O error with the operation and path.
     pub fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {

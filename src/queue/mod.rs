@@ -20,59 +20,38 @@
 //!
 //! This module must not print, parse command lines or use `anyhow`.
 
-pub mod admin;
-pub mod codec;
-mod consumer;
 mod error;
-mod flusher;
-mod infer;
-pub mod layout;
-pub mod limits;
-pub mod offsets;
-mod pageprep;
-mod params;
-pub mod positions;
-mod prefault;
-mod producer;
-pub mod prune;
-mod readahead;
-mod reader;
-pub mod recovery;
-pub mod scan;
-mod segment;
-mod sys;
-mod waiting;
-mod wake;
+mod format;
+mod offline;
+mod os;
+mod read;
+mod write;
+
+// Modules public for the binary, tests and benches. Their items carry no stability promise
+// beyond what the re-exports below name; they may move between releases.
+#[doc(hidden)]
+pub use format::{codec, layout, offsets, positions, scan};
+#[doc(hidden)]
+pub use offline::{admin, prune, recovery};
+#[doc(hidden)]
+pub use os::limits;
+
+pub use error::{Error, Result};
+pub use format::layout::{ConsumerId, Layout, SegmentFile, StrayFile};
+pub use format::params::{Format, Params, ParamsRequest, ParamsSource, DEFAULT_SEGMENT_SIZE};
+pub use offline::recovery::{Issue, IssueKind, Plan, Report};
+pub use read::consumer::{Consumer, Observer, OwnedRecord, Record};
+pub use read::waiting::WaitOptions;
+pub use write::producer::{Producer, ProducerOptions};
 
 use std::path::{Path, PathBuf};
 
-pub use consumer::{Consumer, Observer, OwnedRecord, Record, StartAt};
-pub use error::{Error, Result};
-pub use layout::{ConsumerId, Layout, SegmentFile, StrayFile};
-pub use params::{Format, Params, ParamsRequest, ParamsSource, DEFAULT_SEGMENT_SIZE};
-pub use producer::{Producer, ProducerOptions};
-pub use recovery::{Issue, IssueKind, Plan, Report};
-pub use waiting::WaitOptions;
+use format::{infer, params};
 
-/// Probes whether another process holds a file (flock `LOCK_EX | LOCK_NB`); `Ok(true)` when
-/// it does. The lock is released at once. Only regular files are probed: opening a FIFO
-/// would block, and nothing of a store's is held through anything else.
-pub fn is_held(path: &Path) -> Result<bool> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Ok(false);
-    }
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::io("open", path, e)),
-    };
-    let free =
-        sys::try_lock(&file, sys::Lock::Exclusive).map_err(|e| Error::io("lock", path, e))?;
-    if free {
-        sys::unlock(&file);
-    }
-    Ok(!free)
-}
+pub use error::{Hint, Holder, Need, Param};
+pub use format::positions::{Extent, StartAt};
+/// Probes whether another process holds a file (see [`offline::locks::is_held`]).
+pub use offline::locks::is_held;
 
 /// An opened store: its folder and its parameters.
 #[derive(Clone, Debug)]
@@ -96,43 +75,68 @@ impl Store {
                 source: ParamsSource::Metadata,
             });
         }
-        let explicit = req.format.is_some()
-            && req.segment_size.is_some()
-            && (req.format == Some(Format::Stream) || req.record_size.is_some());
         let params = infer::infer(&layout, req)?;
+        let source = if req.is_complete() {
+            ParamsSource::Explicit
+        } else {
+            ParamsSource::Inferred
+        };
         Ok(Store {
             layout,
             params,
-            source: if explicit {
-                ParamsSource::Explicit
-            } else {
-                ParamsSource::Inferred
-            },
+            source,
         })
     }
 
     /// Creates a store (folders and `mfq.json`). An existing store is opened instead, and its
     /// parameters must match.
     pub fn create(path: impl AsRef<Path>, params: Params) -> Result<Store> {
-        let layout = Layout::new(path.as_ref());
-        if check_is_store(&layout).is_ok() {
-            let req = ParamsRequest {
-                format: Some(params.format()),
-                record_size: params.record_size(),
-                segment_size: Some(params.segment_size()),
-            };
-            let store = Store::open(path, &req)?;
-            // An empty shell (folders, no segment yet, no metadata) gets its parameters
-            // recorded, or the next command could not infer them.
-            if store.source != ParamsSource::Metadata && store.segments()?.is_empty() {
-                params::write_meta(&layout.meta(), &params)?;
-                return Ok(Store {
-                    source: ParamsSource::Metadata,
-                    ..store
-                });
+        Store::open_or_create(path, &ParamsRequest::from(params))
+    }
+
+    /// Opens the store at `path`, or creates it there when the folder holds none; the one
+    /// place where a writer's parameters are resolved:
+    /// - an existing store is opened, and `req` must agree with what it says about itself;
+    /// - a shell without segment files (folders, perhaps offset files, no `mfq.json`) has
+    ///   nothing to agree with: it takes the parameters of `req` (defaults as for a new store);
+    /// - a missing or empty folder becomes a new store when `req` is complete enough.
+    ///
+    /// Parameters that a store's files do not show are recorded in `mfq.json`, so the next
+    /// command need not infer them.
+    pub fn open_or_create(path: impl AsRef<Path>, req: &ParamsRequest) -> Result<Store> {
+        let path = path.as_ref();
+        let layout = Layout::new(path);
+        let store = match Store::open(path, req) {
+            Ok(store) => store,
+            Err(Error::ParamsUnknown { .. }) if layout.list_segments()?.0.is_empty() => {
+                return Store::init(layout, req.to_params()?);
             }
-            return Ok(store);
+            Err(Error::NotAStore { reason, .. }) if !path.exists() || path.is_dir() => {
+                let params = req.to_params().map_err(|e| Error::NotAStore {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "{reason}, and a store is created only when its parameters are given"
+                    ),
+                    hint: e.hint(),
+                })?;
+                return Store::init(layout, params);
+            }
+            Err(e) => return Err(e),
+        };
+        // An empty shell (folders, no segment yet, no metadata) gets its parameters recorded,
+        // or the next command could not infer them.
+        if store.source != ParamsSource::Metadata && store.segments()?.is_empty() {
+            params::write_meta(&store.layout.meta(), &store.params)?;
+            return Ok(Store {
+                source: ParamsSource::Metadata,
+                ..store
+            });
         }
+        Ok(store)
+    }
+
+    /// Makes the folders of a store and records its parameters.
+    fn init(layout: Layout, params: Params) -> Result<Store> {
         for dir in [
             layout.root().to_path_buf(),
             layout.commitlog(),
@@ -165,26 +169,25 @@ impl Store {
         self.source
     }
 
+    /// Where the records lie now: the segments and the producer offset, read once. Ask it for
+    /// the earliest offset, the data end and whether a reader may start at an offset.
+    pub fn extent(&self) -> Result<Extent> {
+        Extent::read(&self.layout, &self.params)
+    }
+
     /// Segment files, sorted by start.
     pub fn segments(&self) -> Result<Vec<SegmentFile>> {
-        positions::segments(&self.layout)
+        Ok(self.layout.list_segments()?.0)
     }
 
     /// The earliest record offset on disk.
     pub fn earliest_offset(&self) -> Result<u64> {
-        Ok(positions::earliest(&self.segments()?))
+        Ok(self.extent()?.earliest())
     }
 
-    /// The end of the valid data (where the next record will be read).
+    /// The data end: where the next record will be read (see [`Extent::data_end`]).
     pub fn data_end(&self) -> Result<u64> {
-        let end = positions::data_end(&self.params, &self.segments()?)?;
-        // The records of the last segment can stop before the producer offset in a repaired
-        // store (a gap a repair left, or damage below the lowest consumer that recovery does not
-        // rescan); new records go at the producer offset, so readers start there.
-        match offsets::read_offset(&self.layout.producer_offset()) {
-            Ok(Some(p)) if p > end && self.check_readable_offset(p).is_ok() => Ok(p),
-            _ => Ok(end),
-        }
+        self.extent()?.data_end()
     }
 
     /// Opens the store's single producer.
@@ -194,7 +197,7 @@ impl Store {
 
     /// Opens a consumer; one seen for the first time starts at `first_start`.
     pub fn consumer(&self, id: &ConsumerId, first_start: StartAt) -> Result<Consumer> {
-        Consumer::open(self, id.clone(), first_start, WaitOptions::default())
+        self.consumer_with(id, first_start, WaitOptions::default())
     }
 
     /// Opens a consumer with explicit wait tuning.
@@ -204,72 +207,56 @@ impl Store {
         first_start: StartAt,
         wait: WaitOptions,
     ) -> Result<Consumer> {
-        Consumer::open(self, id.clone(), first_start, wait)
+        Consumer::open(&self.layout, &self.params, id.clone(), first_start, wait)
     }
 
     /// Opens an observer (no offset file).
     pub fn observer(&self, start: StartAt) -> Result<Observer> {
-        Observer::open(self, start, WaitOptions::default())
+        self.observer_with(start, WaitOptions::default())
     }
 
     /// Opens an observer with explicit wait tuning.
     pub fn observer_with(&self, start: StartAt, wait: WaitOptions) -> Result<Observer> {
-        Observer::open(self, start, wait)
+        Observer::open(&self.layout, &self.params, start, wait)
+    }
+
+    /// Opens an observer where a consumer would read next (its committed offset, or the
+    /// earliest record when it has none), changing no file: a look without moving it.
+    pub fn peek_consumer(&self, id: &ConsumerId, wait: WaitOptions) -> Result<Observer> {
+        let start = match format::offsets::read_offset(&self.layout.consumer_offset(id))? {
+            Some(o) => StartAt::Offset(o),
+            None => StartAt::Earliest,
+        };
+        self.observer_with(start, wait)
     }
 
     /// The consumers that have an offset file, with their committed offsets.
     pub fn consumers(&self) -> Result<Vec<(ConsumerId, u64)>> {
-        let mut out = Vec::new();
-        for id in self.layout.list_consumers()? {
-            if let Some(v) = offsets::read_offset(&self.layout.consumer_offset(&id))? {
-                out.push((id, v));
-            }
-        }
-        Ok(out)
+        format::offsets::read_consumers(&self.layout)
     }
 
     /// Inspects the store: parameters, segments, offsets and every inconsistency.
     pub fn inspect(&self) -> Result<Report> {
-        recovery::inspect(self, recovery::Depth::Full)
+        self.inspect_at(recovery::Depth::Full)
     }
 
     /// A fast inspection that does not scan record data (for `stat`).
     pub fn inspect_quick(&self) -> Result<Report> {
-        recovery::inspect(self, recovery::Depth::Quick)
+        self.inspect_at(recovery::Depth::Quick)
+    }
+
+    fn inspect_at(&self, depth: recovery::Depth) -> Result<Report> {
+        recovery::inspect(&self.layout, &self.params, self.source, depth)
     }
 
     /// Turns a start position into an offset.
     pub fn resolve_start(&self, start: StartAt) -> Result<u64> {
-        match start {
-            StartAt::Earliest => self.earliest_offset(),
-            StartAt::Latest => self.data_end(),
-            StartAt::Offset(o) => Ok(o),
-        }
+        self.extent()?.resolve(start)
     }
 
     /// Checks that a reader may start at `offset`: on a boundary and not in a deleted segment.
     pub fn check_readable_offset(&self, offset: u64) -> Result<()> {
-        let segs = self.segments()?;
-        let earliest = positions::earliest(&segs);
-        if !segs.is_empty() && offset < earliest {
-            return Err(Error::OutOfRange {
-                offset,
-                earliest,
-                latest: positions::data_end(&self.params, &segs)?,
-            });
-        }
-        // The producer offset is where the next record goes, so it is a boundary even past a
-        // zero gap that a repair left when it moved the producer up to a consumer (policy 2).
-        // Fixed boundaries are arithmetic and need no such help.
-        if self.params.format() == Format::Stream
-            && offsets::read_offset(&self.layout.producer_offset())
-                .ok()
-                .flatten()
-                == Some(offset)
-        {
-            return Ok(());
-        }
-        positions::check_boundary(&self.params, &segs, offset)
+        self.extent()?.check_readable(offset)
     }
 
     /// Where `mfq recover` saves removed bytes by default: `mfq-salvage/<unix time>`, with a
@@ -288,18 +275,21 @@ fn check_is_store(layout: &Layout) -> Result<()> {
             std::io::ErrorKind::NotFound => "no such folder".into(),
             _ => e.to_string(),
         },
+        hint: None,
     })?;
     if !meta.is_dir() {
         return Err(Error::NotAStore {
             path: root.to_path_buf(),
             reason: "not a folder".into(),
+            hint: None,
         });
     }
     let has = |p: PathBuf| p.is_dir();
     if !(has(layout.commitlog()) || has(layout.offset_dir()) || layout.meta().is_file()) {
         return Err(Error::NotAStore {
             path: root.to_path_buf(),
-            reason: "it has no commitlog/ or offset/ folder (create one with `mfq produce --format ...`)".into(),
+            reason: "it has no commitlog/ or offset/ folder".into(),
+            hint: Some(Hint::CreateStore),
         });
     }
     Ok(())

@@ -1,0 +1,140 @@
+//! How the command line words the engine's errors: the engine's errors carry facts and a
+//! [`Hint`] as data (a parameter, a holder, "override the check"); this module phrases them with
+//! the flags and subcommands that `mfq` spells, so renaming a flag touches this file and the
+//! clap definitions, never the engine.
+//!
+//! This module owns the final error line; it must not decide exit statuses or run anything.
+
+use mfq::queue::{self, Hint, Need, Param};
+
+/// The flag (with its value's name) that gives a parameter.
+fn flag(p: Param) -> &'static str {
+    match p {
+        Param::Format => "--format fixed|stream",
+        Param::RecordSize => "--record-size BYTES",
+        Param::SegmentSize => "--segment-size SIZE",
+    }
+}
+
+/// The bare flag of a parameter.
+fn bare_flag(p: Param) -> &'static str {
+    match p {
+        Param::Format => "--format",
+        Param::RecordSize => "--record-size",
+        Param::SegmentSize => "--segment-size",
+    }
+}
+
+/// What to pass to settle unknown parameters.
+fn pass(need: Need) -> String {
+    match need {
+        Need::Params([one]) => flag(*one).to_string(),
+        Need::Params(ps) => {
+            let flags: Vec<&str> = ps.iter().map(|p| bare_flag(*p)).collect();
+            match flags.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => flags.concat(),
+            }
+        }
+        Need::OtherFormat => "the right --format".into(),
+        Need::FormatThenRecordSize => "--format fixed|stream (and --record-size for fixed)".into(),
+    }
+}
+
+/// The words that follow an error's own text for a hint, with their separator.
+pub fn phrase(hint: Hint) -> String {
+    match hint {
+        Hint::Recover => " (run `mfq recover`)".into(),
+        Hint::MoveOutThenRecover => {
+            "; if it does not belong here, move it out of commitlog/ and run `mfq recover`".into()
+        }
+        Hint::GiveParams(need) => format!(" (pass {})", pass(need)),
+        Hint::DropOrFixParam(_) => " (drop the option or fix it)".into(),
+        Hint::CreateStore => " (create one with `mfq produce --format ...`)".into(),
+        Hint::StopHolderOrForce => "; stop it first, or pass --force".into(),
+        Hint::StopOtherProducer => {
+            "; a store has one producer at a time: stop the other one first".into()
+        }
+        Hint::StopConsumerOrRename => {
+            "; stop it first, or read under another name with --consumer NAME".into()
+        }
+        Hint::Force => "; pass --force to do it anyway".into(),
+        Hint::CheckSegmentSize => "; check --segment-size or mfq.json".into(),
+        _ => String::new(),
+    }
+}
+
+/// One engine error as the command line says it: its facts, with the flags that name them,
+/// and its hint.
+pub fn describe(err: &queue::Error) -> String {
+    let text = match err {
+        queue::Error::ParamsMismatch { what, found, given } => format!(
+            "{what}: the store has {found}, but {} {given} was given",
+            bare_flag(*what)
+        ),
+        // The engine's own words name what is needed; the hint names the flags instead.
+        queue::Error::ParamsUnknown { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    };
+    match err.hint() {
+        Some(h) => text + &phrase(h),
+        None => text,
+    }
+}
+
+/// The whole error line after `mfq: `: every cause of the chain, outermost first, joined by
+/// `: ` (as anyhow's `{:#}` does), with engine errors worded by [`describe`].
+pub fn error_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| match e.downcast_ref::<queue::Error>() {
+            Some(q) => describe(q),
+            None => e.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_errors_name_no_flag_and_the_command_line_adds_them() {
+        let err = queue::Error::ParamsMismatch {
+            what: Param::SegmentSize,
+            found: "4096 bytes".into(),
+            given: "1024".into(),
+        };
+        assert!(!err.to_string().contains("--"), "{err}");
+        assert_eq!(
+            describe(&err),
+            "segment size: the store has 4096 bytes, but --segment-size 1024 was given \
+             (drop the option or fix it)"
+        );
+        let unknown = queue::Error::ParamsUnknown {
+            reason: "the record size is ambiguous".into(),
+            need: Need::Params(&[Param::RecordSize]),
+        };
+        assert!(!unknown.to_string().contains("--"), "{unknown}");
+        assert_eq!(
+            describe(&unknown),
+            "the record size is ambiguous (pass --record-size BYTES)"
+        );
+        let all = Need::Params(&[Param::Format, Param::RecordSize, Param::SegmentSize]);
+        assert_eq!(pass(all), "--format, --record-size and --segment-size");
+    }
+
+    #[test]
+    fn a_chain_keeps_its_context_and_the_hint_follows_the_engine_error() {
+        let err = anyhow::Error::new(queue::Error::Locked {
+            path: "/s/offset/consumer.offset".into(),
+            holder: queue::Holder::LiveProcess,
+        })
+        .context("cannot move consumer to 0");
+        assert_eq!(
+            error_line(&err),
+            "cannot move consumer to 0: /s/offset/consumer.offset is held by another process \
+             (a live producer or consumer); stop it first, or pass --force"
+        );
+    }
+}

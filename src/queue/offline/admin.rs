@@ -1,0 +1,297 @@
+//! Moving one offset by hand (`mfq adjust-offset`): resolve where to (an offset, the earliest
+//! record, the data end, or N records forward or back), check that it is a record boundary
+//! inside what the store holds, then rewrite the offset file in place under an exclusive
+//! lock and read it back.
+//!
+//! Rules: a consumer may go anywhere in `[earliest, data end]`. The producer may never go past
+//! the data end; behind the data end or behind a consumer only with `force` (the next .NET
+//! producer would overwrite records, and a consumer past it would miss new ones; mfq's own
+//! producer moves back up to the data end when it opens). Moving the producer below the
+//! confirmed offset clamps the confirmed offset too. A named consumer must already exist;
+//! the default consumer's file may be created by an absolute position.
+//!
+//! This module must not print or decide how results are shown.
+
+use std::path::PathBuf;
+
+use crate::queue::error::{Error, Hint, Result};
+use crate::queue::format::layout::{ConsumerId, Layout, SegmentFile};
+use crate::queue::format::offsets;
+use crate::queue::format::params::Params;
+use crate::queue::format::positions::{self, segment_bytes, Extent};
+use crate::queue::format::scan::{self, Status};
+use crate::queue::offline::locks;
+
+/// Which offset to move.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `producer.offset` (and `producer.confirmed.offset` when it must follow).
+    Producer,
+    /// A consumer's offset file.
+    Consumer(ConsumerId),
+}
+
+impl Target {
+    /// `producer`, `consumer` or the consumer's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Producer => "producer",
+            Target::Consumer(id) => id.name(),
+        }
+    }
+}
+
+/// Where to move it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// This absolute offset.
+    To(u64),
+    /// The earliest record on disk.
+    Earliest,
+    /// The end of the valid data.
+    Latest,
+    /// This many records forward from the current offset.
+    Forward(u64),
+    /// This many records back from the current offset.
+    Back(u64),
+}
+
+/// One offset file to rewrite.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// `producer`, `confirmed`, `consumer` or a consumer name.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// Its value now (None: missing or unreadable).
+    pub from: Option<u64>,
+    /// Its value after.
+    pub to: u64,
+}
+
+/// A checked adjustment, ready to show or apply.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Adjustment {
+    /// The main change first, then any that follow from it (the confirmed offset).
+    pub changes: Vec<Change>,
+}
+
+impl Adjustment {
+    /// True when applying it changes nothing.
+    pub fn is_noop(&self) -> bool {
+        self.changes.iter().all(|c| c.from == Some(c.to))
+    }
+}
+
+/// Resolves and checks an adjustment without changing anything.
+pub fn plan_adjust(
+    layout: &Layout,
+    params: &Params,
+    target: &Target,
+    mv: Move,
+    force: bool,
+) -> Result<Adjustment> {
+    let path = match target {
+        Target::Producer => layout.producer_offset(),
+        Target::Consumer(id) => layout.consumer_offset(id),
+    };
+    if let Target::Consumer(ConsumerId::Named(name)) = target {
+        if !path.exists() {
+            let known: Vec<String> = layout
+                .list_consumers()?
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect();
+            return Err(Error::UnknownConsumer {
+                name: name.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+    }
+    let current = offsets::read_offset(&path);
+    let relative = matches!(mv, Move::Forward(_) | Move::Back(_));
+    let from = match current {
+        Ok(v) => v,
+        Err(e) if relative => return Err(e),
+        Err(_) => None,
+    };
+    let extent = Extent::read(layout, params)?;
+    let segs = extent.segments();
+    let earliest = extent.earliest();
+    let end = extent.data_end()?;
+    let to = match mv {
+        Move::To(o) => o,
+        Move::Earliest => earliest,
+        Move::Latest => end,
+        Move::Forward(n) | Move::Back(n) => {
+            let Some(cur) = from else {
+                return Err(Error::Refused {
+                    reason: format!(
+                        "{} has no offset yet; give an absolute position, the earliest offset \
+                         or the data end",
+                        target.name()
+                    ),
+                    hint: None,
+                });
+            };
+            extent.check_readable(cur)?;
+            match mv {
+                Move::Forward(_) => forward(params, segs, cur, n, end)?,
+                _ => back(params, segs, cur, n, earliest)?,
+            }
+        }
+    };
+    extent.check_in_range(to)?;
+    let mut changes = vec![Change {
+        name: target.name().to_string(),
+        path,
+        from,
+        to,
+    }];
+    if *target == Target::Producer {
+        check_producer(layout, to, end, force)?;
+        let confirmed = layout.confirmed_offset();
+        if let Ok(Some(c)) = offsets::read_offset(&confirmed) {
+            if c > to {
+                changes.push(Change {
+                    name: "confirmed".into(),
+                    path: confirmed,
+                    from: Some(c),
+                    to,
+                });
+            }
+        }
+    }
+    Ok(Adjustment { changes })
+}
+
+/// The producer may go behind the data end or a consumer only with `force`.
+fn check_producer(layout: &Layout, to: u64, end: u64, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    if to < end {
+        return Err(Error::Refused {
+            reason: format!(
+                "moving the producer to {to} leaves records {to}..{end} past it: a .NET \
+                 producer would overwrite them (mfq's producer moves back to {end} when it opens)"
+            ),
+            hint: Some(Hint::Force),
+        });
+    }
+    let consumers = offsets::read_consumers(layout)?;
+    if let Some((id, k)) = consumers.into_iter().find(|(_, k)| *k > to) {
+        return Err(Error::Refused {
+            reason: format!(
+                "consumer {id} is at {k}, past {to}: it would never see records written at \
+                 {to}..{k}"
+            ),
+            hint: Some(Hint::Force),
+        });
+    }
+    Ok(())
+}
+
+/// The offset `n` records after `cur`, or an error naming how far the data goes.
+fn forward(params: &Params, segs: &[SegmentFile], cur: u64, n: u64, end: u64) -> Result<u64> {
+    let short = |have: u64| Error::Refused {
+        reason: format!(
+            "cannot move {n} records forward from {cur}: only {have} records lie between \
+             {cur} and the data end {end}"
+        ),
+        hint: None,
+    };
+    if let Some(m) = params.stride() {
+        let to = n
+            .checked_mul(m)
+            .and_then(|d| cur.checked_add(d))
+            .unwrap_or(u64::MAX);
+        return if to <= end {
+            Ok(to)
+        } else {
+            Err(short(end.saturating_sub(cur) / m))
+        };
+    }
+    let mut at = cur;
+    let mut moved = 0u64;
+    let mut seg = positions::segment_for(segs, cur).cloned();
+    while let Some(s) = seg.take() {
+        let bytes = segment_bytes(params, &s)?;
+        let mut next = Some(s.start + bytes.len() as u64);
+        scan::visit(params, s.start, &bytes, |e| {
+            if e.status != Status::Ok {
+                let clean = matches!(e.status, Status::SegmentEnd | Status::Unwritten);
+                next = clean.then_some(e.offset);
+                return false;
+            }
+            if e.offset >= at && moved < n {
+                at = e.offset + e.size;
+                moved += 1;
+            }
+            moved < n
+        });
+        if moved < n {
+            seg = next.and_then(|start| {
+                segs.iter()
+                    .find(|x| x.start == start && x.start > s.start)
+                    .cloned()
+            });
+            if let Some(s) = &seg {
+                at = at.max(s.start);
+            }
+        }
+    }
+    if moved < n {
+        return Err(short(moved));
+    }
+    Ok(at)
+}
+
+/// The offset `n` records before `cur`, or an error naming the earliest record.
+fn back(params: &Params, segs: &[SegmentFile], cur: u64, n: u64, earliest: u64) -> Result<u64> {
+    if n == 0 {
+        return Ok(cur);
+    }
+    let found = positions::last_records(params, segs, cur, n)?;
+    if (found.len() as u64) < n {
+        return Err(Error::Refused {
+            reason: format!(
+                "cannot move {n} records back from {cur}: only {} records lie between the \
+                 earliest offset {earliest} and {cur}",
+                found.len()
+            ),
+            hint: None,
+        });
+    }
+    Ok(found[0])
+}
+
+/// Applies an adjustment: locks every file it changes (`LOCK_EX | LOCK_NB`; held by a live
+/// process is an error unless `force`), rewrites each in place and reads it back. Returns
+/// the values read back, in the order of `adj.changes`.
+pub fn apply_adjust(adj: &Adjustment, force: bool) -> Result<Vec<u64>> {
+    let held = locks::lock_all(adj.changes.iter().map(|c| c.path.clone()), true, force)?;
+    let mut read_back = Vec::new();
+    for c in &adj.changes {
+        offsets::write_offset_durable(&c.path, c.to)?;
+        let got = offsets::read_offset(&c.path)?;
+        if got != Some(c.to) {
+            return Err(Error::Refused {
+                reason: format!(
+                    "{} reads back {} after writing {} (a live process may have rewritten it)",
+                    c.path.display(),
+                    got.map_or("nothing".into(), |v| v.to_string()),
+                    c.to
+                ),
+                hint: None,
+            });
+        }
+        read_back.push(c.to);
+    }
+    drop(held);
+    Ok(read_back)
+}

@@ -1,0 +1,178 @@
+//! Deleting old segment files (`mfq prune`): a [`PrunePlan`] says which whole segments lie
+//! before an offset and which of those must stay, and [`apply_prune`] unlinks them oldest
+//! first under an exclusive lock each, skipping files a live process holds.
+//!
+//! A segment ends where the next one starts (stream) or at `start + span` (fixed); it may go
+//! when its end is at or before the requested offset. Without `force` the slowest consumer
+//! (default and named) and the producer bound it too: the segment holding the slowest consumer
+//! offset and the one holding the producer offset (or the data end, if lower) stay. The last
+//! segment always stays, even with `force`, so the store keeps its position.
+//!
+//! This module must not print or decide how results are shown.
+
+use serde::Serialize;
+
+use crate::queue::error::{IoContext, Result};
+use crate::queue::format::layout::{ConsumerId, Layout, SegmentFile};
+use crate::queue::format::offsets;
+use crate::queue::format::params::Params;
+use crate::queue::format::positions::Extent;
+use crate::queue::offline::locks::{self, Taken};
+
+/// Why a segment before the requested offset stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum KeepReason {
+    /// It is the last segment.
+    Last,
+    /// A consumer has not read past it yet.
+    Consumer {
+        /// The consumer's name.
+        name: String,
+        /// Its committed offset.
+        offset: u64,
+    },
+    /// It holds the producer offset or the data end.
+    Producer {
+        /// The lower of the producer offset and the data end.
+        offset: u64,
+    },
+}
+
+/// A segment that stays, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    /// The segment.
+    pub segment: SegmentFile,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: KeepReason,
+}
+
+/// What a prune would delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrunePlan {
+    /// The offset asked for.
+    pub before: u64,
+    /// Segments to delete, oldest first.
+    pub delete: Vec<SegmentFile>,
+    /// Segments that lie before `before` but stay.
+    pub kept: Vec<Kept>,
+}
+
+impl PrunePlan {
+    /// Bytes the deletions free.
+    pub fn bytes(&self) -> u64 {
+        self.delete.iter().map(|s| s.len).sum()
+    }
+}
+
+/// What a prune did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    /// Segments deleted.
+    pub deleted: Vec<SegmentFile>,
+    /// Segments left in place: the first one a live process held and every later one (so
+    /// that the store stays contiguous).
+    pub skipped: Vec<SegmentFile>,
+    /// The segment a live process held, if any.
+    pub held: Option<std::path::PathBuf>,
+}
+
+impl Pruned {
+    /// Bytes freed.
+    pub fn bytes(&self) -> u64 {
+        self.deleted.iter().map(|s| s.len).sum()
+    }
+}
+
+/// The slowest consumer (name, committed offset), if any consumer exists.
+pub fn slowest_consumer(layout: &Layout) -> Result<Option<(String, u64)>> {
+    Ok(slowest_of(offsets::read_consumers(layout)?))
+}
+
+fn slowest_of(consumers: Vec<(ConsumerId, u64)>) -> Option<(String, u64)> {
+    consumers
+        .into_iter()
+        .min_by_key(|(_, k)| *k)
+        .map(|(id, k)| (id.name().to_string(), k))
+}
+
+/// Plans the deletion of every segment that lies wholly before `before`.
+pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) -> Result<PrunePlan> {
+    // An unreadable producer offset stops the plan: the records it protects are unknown.
+    let producer = offsets::read_offset(&layout.producer_offset())?;
+    let consumers = offsets::read_consumers(layout)?;
+    let max_consumer = consumers.iter().map(|(_, k)| *k).max();
+    let extent = Extent::from_parts(*params, layout.list_segments()?.0, producer, max_consumer);
+    let segs = extent.segments();
+    let slowest = slowest_of(consumers);
+    let end = extent.data_end()?;
+    let producer = producer.map_or(end, |p| p.min(end));
+    let mut plan = PrunePlan {
+        before,
+        delete: vec![],
+        kept: vec![],
+    };
+    for (i, seg) in segs.iter().enumerate() {
+        let seg_end = match params.stride() {
+            Some(_) => seg.start + params.span(),
+            None => segs
+                .get(i + 1)
+                .map_or(end.max(seg.start + 1), |next| next.start),
+        };
+        if seg_end > before {
+            break;
+        }
+        let reason = if i + 1 == segs.len() {
+            Some(KeepReason::Last)
+        } else if force {
+            None
+        } else if let Some((name, k)) = slowest.as_ref().filter(|(_, k)| seg_end > *k) {
+            Some(KeepReason::Consumer {
+                name: name.clone(),
+                offset: *k,
+            })
+        } else if seg_end > producer {
+            Some(KeepReason::Producer { offset: producer })
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => plan.kept.push(Kept {
+                segment: seg.clone(),
+                reason,
+            }),
+            None => plan.delete.push(seg.clone()),
+        }
+    }
+    Ok(plan)
+}
+
+/// Deletes the planned segments oldest first, each under `LOCK_EX | LOCK_NB`. The first one a
+/// live process holds stops the deletion, even when forced (a reader is inside it): it and
+/// the later ones are skipped, so the store never gets a hole. Syncs `commitlog/` afterwards.
+pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
+    let mut out = Pruned::default();
+    for seg in &plan.delete {
+        if out.held.is_some() {
+            out.skipped.push(seg.clone());
+            continue;
+        }
+        let _lock = match locks::take(&seg.path, false)? {
+            Taken::Locked(f) => f,
+            Taken::Missing => continue,
+            Taken::Held => {
+                out.held = Some(seg.path.clone());
+                out.skipped.push(seg.clone());
+                continue;
+            }
+        };
+        std::fs::remove_file(&seg.path).ctx("remove", &seg.path)?;
+        out.deleted.push(seg.clone());
+    }
+    if !out.deleted.is_empty() {
+        offsets::sync_dir(&layout.commitlog())?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,197 @@
+//! A read cursor over a store's records, shared by consumers and observers: it finds the
+//! segment for a logical offset, follows segment rolls, and says whether a complete record is
+//! ready at the cursor. It never reads `producer.offset`: readiness comes from the end-marker
+//! bytes alone, as in .NET (no shared cache line between producer and consumer).
+//!
+//! Stream segment ends (spec §13): at offset X the segment ends when fewer than 6 bytes remain,
+//! or the byte at X is 0xEE and either the next file `D20(X)` exists or the bytes do not form a
+//! valid record, so a payload length of 238 mod 256 is read as a record, not as an end.
+//!
+//! This file holds what both formats share (the cursor, segment switching, the read-ahead);
+//! the fixed half is `fixed.rs`, the stream half `stream.rs`.
+//!
+//! This module must not move offset files or wait; it answers one poll at a time.
+
+use std::sync::Arc;
+
+use crate::queue::error::Result;
+use crate::queue::format::layout::Layout;
+use crate::queue::format::params::{Format, Params};
+use crate::queue::os::segment::Segment;
+use crate::queue::read::readahead::ReadAhead;
+
+/// How far ahead of the marker it reads a reader asks the CPU to prefetch.
+const PREFETCH_AHEAD: usize = 2048;
+
+/// Where a ready record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordLoc {
+    /// Logical offset of the record.
+    pub offset: u64,
+    /// Offset right after it.
+    pub next: u64,
+    /// In-file position of the payload.
+    pub payload_pos: usize,
+    /// Payload length.
+    pub len: usize,
+}
+
+/// A read cursor.
+pub struct Reader {
+    layout: Layout,
+    params: Params,
+    seg: Option<Arc<Segment>>,
+    offset: u64,
+    /// Fixed format: logical range `[seg_start, seg_end)` of the open segment (hot path).
+    seg_start: u64,
+    seg_end: u64,
+    /// Fixed format: bytes per record, marker included (0 for stream).
+    stride: usize,
+    /// Fixed format: the fast path alone serves a record at `offset` when
+    /// `offset - seg_start < fast_len` (wrapping): the segment is open, the record lies in its
+    /// span, and the read-ahead has nothing to decide before that position. 0 whenever that is
+    /// not known, which sends the next poll the careful way (which sets it again).
+    fast_len: u64,
+    /// The segment after the open one, opened ahead of time by a reader working
+    /// through a backlog, with how far the read-ahead helper was asked to populate it.
+    next_seg: Option<(Arc<Segment>, usize)>,
+    /// Populating the mapping ahead of a cursor that works through a backlog.
+    read_ahead: ReadAhead,
+}
+
+impl Reader {
+    /// A cursor at `offset` (which the caller has checked is a record boundary).
+    pub fn new(layout: Layout, params: Params, offset: u64) -> Reader {
+        Reader {
+            layout,
+            params,
+            seg: None,
+            offset,
+            seg_start: 0,
+            seg_end: 0,
+            stride: params.stride().unwrap_or(0) as usize,
+            fast_len: 0,
+            next_seg: None,
+            read_ahead: ReadAhead::new(),
+        }
+    }
+
+    /// The cursor's logical offset.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Moves the cursor (keeps the open segment when it still covers the offset, or the offset
+    /// is its very end: the payload of a record that fills a stream segment exactly is read
+    /// after the cursor has moved past it).
+    pub fn set_offset(&mut self, offset: u64) {
+        if let Some(s) = &self.seg {
+            if offset < s.start() || offset > s.start() + s.logical_len() {
+                self.seg = None;
+                self.fast_len = 0;
+            }
+        }
+        self.offset = offset;
+    }
+
+    /// The payload bytes of a record returned by [`Reader::poll`] (valid until the cursor
+    /// leaves the segment).
+    #[inline]
+    pub fn payload(&self, loc: &RecordLoc) -> &[u8] {
+        match &self.seg {
+            Some(s) => s.map().slice(loc.payload_pos, loc.len),
+            None => &[],
+        }
+    }
+
+    /// Moves the cursor past a record returned by a poll of the current segment.
+    #[inline]
+    pub fn advance(&mut self, loc: &RecordLoc) {
+        self.offset = loc.next;
+    }
+
+    /// The record at the cursor when it is ready on the common path (segment open, marker
+    /// mapped and set); `None` means "ask [`Reader::poll`]", not "nothing there".
+    #[inline(always)]
+    pub fn poll_fast(&mut self) -> Option<RecordLoc> {
+        if self.stride != 0 {
+            return self.fixed_fast();
+        }
+        let loc = self.stream_fast()?;
+        if let Some(seg) = &self.seg {
+            if self.read_ahead.at(loc.payload_pos, seg, &self.layout) {
+                self.looked(loc.payload_pos);
+            }
+        }
+        Some(loc)
+    }
+
+    /// Makes `seg` the open segment, the cursor being at `offset` inside it; `requested`: how
+    /// far the read-ahead helper was already asked to populate it.
+    fn set_segment(&mut self, seg: Option<Arc<Segment>>, requested: usize) {
+        let pos = seg
+            .as_ref()
+            .map(|s| self.offset.saturating_sub(s.start()) as usize);
+        self.read_ahead.reset(pos, requested);
+        if let Some(old) = std::mem::replace(&mut self.seg, seg) {
+            self.read_ahead.retire(old);
+        }
+        self.fast_len = 0;
+    }
+
+    /// After a read-ahead look at `pos` (at most once per 16 MiB, not once per record: a reader
+    /// that has caught up with the writer is served record by record): a reader working
+    /// through a backlog near the end of its segment opens the next one, so that the helper
+    /// populates its start before the reader gets there. Best effort: a segment that does not
+    /// exist yet, or fails to open, is left to the careful path, which reports errors.
+    #[cold]
+    fn looked(&mut self, pos: usize) {
+        let Some(seg) = &self.seg else {
+            return;
+        };
+        if self.next_seg.is_some() || !self.read_ahead.wants_next(pos, seg.logical_len()) {
+            return;
+        }
+        let next = match self.params.format() {
+            Format::Fixed => {
+                let path = self.layout.segment(self.seg_end);
+                Segment::open_read(&path, self.seg_end, self.params.file_len())
+            }
+            Format::Stream => self.open_stream_after(seg.start()),
+        };
+        if let Ok(Some(next)) = next {
+            let next = Arc::new(next);
+            let requested = self.read_ahead.ahead_of_next(&next, &self.layout);
+            self.next_seg = Some((next, requested));
+        }
+    }
+
+    /// The segment opened ahead of time if it starts at `start` (else it is dropped), with how
+    /// far the helper was asked to populate it.
+    fn take_next(&mut self, start: u64) -> Option<(Arc<Segment>, usize)> {
+        self.next_seg.take().filter(|(s, _)| s.start() == start)
+    }
+
+    /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
+    /// a next segment behind a zero header (a stream producer that rolled without a 0xEE).
+    #[inline]
+    pub fn poll(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
+        match self.params.format() {
+            Format::Fixed => self.poll_fixed(),
+            Format::Stream => self.poll_stream(thorough),
+        }
+    }
+}
+
+/// Remaps a segment whose file has grown; skipped (retried at the next poll) while the
+/// prefault helper holds the segment.
+fn refresh(seg: &mut Arc<Segment>) -> Result<bool> {
+    match Arc::get_mut(seg) {
+        Some(s) => s.refresh(),
+        None => Ok(false),
+    }
+}
+
+mod fixed;
+mod stream;

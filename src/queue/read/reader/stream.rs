@@ -1,0 +1,195 @@
+//! The stream half of the read cursor: finding a stream record at the cursor, following
+//! segment ends (0xEE markers, files that end early, segments rolled without a marker), and
+//! opening stream segments. Segment-end rules: see the parent module's header (spec §13).
+//!
+//! This module must not move offset files or wait; it answers one poll at a time.
+
+use std::sync::Arc;
+
+use crate::queue::error::{Error, Result};
+use crate::queue::format::codec::{
+    self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
+};
+
+use super::{refresh, Reader, RecordLoc};
+use crate::queue::format::positions::open_stream;
+use crate::queue::os::segment::Segment;
+
+impl Reader {
+    pub(super) fn poll_stream(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
+        if let Some(loc) = self.stream_fast() {
+            return Ok(Some(loc));
+        }
+        loop {
+            if self.seg.is_none() {
+                let seg = self.locate_stream()?;
+                self.set_segment(seg.map(Arc::new), 0);
+            }
+            let Some(seg) = self.seg.as_mut() else {
+                return Ok(None);
+            };
+            let pos = (self.offset - seg.start()) as usize;
+            let rest = (seg.logical_len() as usize).saturating_sub(pos);
+            if rest < STREAM_MIN_RECORD {
+                if self.switch_to_next()? {
+                    continue;
+                }
+                return Ok(None);
+            }
+            match self.stream_at(pos, rest)? {
+                StreamPoll::Ready(loc) => return Ok(Some(loc)),
+                StreamPoll::End | StreamPoll::MaybeEnd => {
+                    if self.switch_to_next()? {
+                        continue;
+                    }
+                    return Ok(None);
+                }
+                StreamPoll::RecordOrEnd(loc) => {
+                    if self.switch_to_next()? {
+                        continue;
+                    }
+                    return Ok(Some(loc));
+                }
+                StreamPoll::Empty => {
+                    if thorough && self.switch_to_next()? {
+                        continue;
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// The common case, without copies: the segment is open, header and marker lie inside the
+    /// mapping, the length is plausible and its low byte is not 0xEE, the marker is set and the
+    /// header is unchanged after the acquire. Anything else goes the careful way.
+    #[inline(always)]
+    pub(super) fn stream_fast(&self) -> Option<RecordLoc> {
+        let seg = self.seg.as_ref()?;
+        let pos = self.offset.checked_sub(seg.start())? as usize;
+        let map = seg.map();
+        if pos + STREAM_HEADER > map.len() {
+            return None;
+        }
+        let mut header = [0u8; STREAM_HEADER];
+        map.read_into(pos, &mut header);
+        let len = i32::from_le_bytes(header);
+        if len <= 0 || header[0] == SEGMENT_END {
+            return None;
+        }
+        let len = len as usize;
+        let rest = (seg.logical_len() as usize).saturating_sub(pos);
+        if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
+            return None;
+        }
+        map.published(pos + STREAM_HEADER, len, END_MARKER)?;
+        let mut again = [0u8; STREAM_HEADER];
+        map.read_into(pos, &mut again);
+        (again == header).then_some(RecordLoc {
+            offset: self.offset,
+            next: self.offset + (len + STREAM_OVERHEAD) as u64,
+            payload_pos: pos + STREAM_HEADER,
+            len,
+        })
+    }
+
+    fn stream_at(&mut self, pos: usize, rest: usize) -> Result<StreamPoll> {
+        let max = self.params.max_payload();
+        let seg = self.seg.as_mut().expect("segment open");
+        if pos + STREAM_HEADER > seg.mapped_len() {
+            refresh(seg)?;
+        }
+        let len = codec::stream_len(&seg.bytes(pos, STREAM_HEADER));
+        let first = seg.byte(pos);
+        let fits = len >= 1 && len as usize <= max && len as usize + 5 <= rest;
+        if !fits {
+            return match (first, len) {
+                (SEGMENT_END, _) => Ok(StreamPoll::End),
+                (_, 0) => Ok(StreamPoll::Empty),
+                _ => Err(self.corrupt(pos, format!("record length {len} is impossible here"))),
+            };
+        }
+        let l = len as usize;
+        let mpos = pos + STREAM_HEADER + l;
+        if mpos >= seg.mapped_len() {
+            refresh(seg)?;
+        }
+        let loc = RecordLoc {
+            offset: self.offset,
+            next: self.offset + l as u64 + 5,
+            payload_pos: pos + STREAM_HEADER,
+            len: l,
+        };
+        match seg.byte(mpos) {
+            END_MARKER if codec::stream_len(&seg.bytes(pos, STREAM_HEADER)) != len => {
+                Ok(StreamPoll::Empty)
+            }
+            END_MARKER if first == SEGMENT_END => Ok(StreamPoll::RecordOrEnd(loc)),
+            END_MARKER => Ok(StreamPoll::Ready(loc)),
+            _ if first == SEGMENT_END => Ok(StreamPoll::MaybeEnd),
+            0 => Ok(StreamPoll::Empty),
+            b => Err(self.corrupt(mpos, format!("end marker is {b:#04x}, expected 0xff"))),
+        }
+    }
+
+    fn corrupt(&self, pos: usize, what: String) -> Error {
+        let seg = self.seg.as_ref().expect("segment open");
+        Error::Corrupt {
+            path: seg.path().to_path_buf(),
+            pos: pos as u64,
+            offset: self.offset,
+            what,
+        }
+    }
+
+    /// Opens `D20(offset)` if it exists and makes it current.
+    fn switch_to_next(&mut self) -> Result<bool> {
+        if self.seg.as_ref().map(|s| s.start()) == Some(self.offset) {
+            return Ok(false);
+        }
+        if let Some((seg, requested)) = self.take_next(self.offset) {
+            self.set_segment(Some(seg), requested);
+            return Ok(true);
+        }
+        let path = self.layout.segment(self.offset);
+        match open_stream(&path, self.offset, &self.params)? {
+            Some(s) => {
+                self.set_segment(Some(Arc::new(s)), 0);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The first stream segment after the one starting at `start` (where a reader working
+    /// through a backlog will most likely go next; the careful path still checks that it starts
+    /// exactly where the records end).
+    pub(super) fn open_stream_after(&self, start: u64) -> Result<Option<Segment>> {
+        let (segs, _) = self.layout.list_segments()?;
+        match segs.iter().find(|s| s.start > start) {
+            Some(next) => open_stream(&next.path, next.start, &self.params),
+            None => Ok(None),
+        }
+    }
+
+    /// The stream segment with the greatest start <= offset.
+    fn locate_stream(&self) -> Result<Option<Segment>> {
+        let (segs, _) = self.layout.list_segments()?;
+        let Some(found) = segs.iter().rev().find(|s| s.start <= self.offset) else {
+            return Ok(None);
+        };
+        open_stream(&found.path, found.start, &self.params)
+    }
+}
+
+enum StreamPoll {
+    Ready(RecordLoc),
+    /// A record whose length's low byte is 0xEE: a record unless the next segment exists.
+    RecordOrEnd(RecordLoc),
+    /// A 0xEE marker: the segment ends here.
+    End,
+    /// 0xEE with an incomplete record after it: an end if the next segment exists.
+    MaybeEnd,
+    /// Nothing written yet.
+    Empty,
+}
