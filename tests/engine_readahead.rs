@@ -36,13 +36,7 @@ fn fill(store: &Store, bytes: u64) -> Vec<OwnedRecord> {
     let mut out = Vec::new();
     let mut i = 0;
     while p.offset() < bytes {
-        let payload = message(store.params(), i);
-        let offset = p.append(&payload).unwrap();
-        out.push(OwnedRecord {
-            offset,
-            next_offset: p.offset(),
-            payload,
-        });
+        out.push(append(&mut p, message(store.params(), i)));
         i += 1;
     }
     p.close().unwrap();

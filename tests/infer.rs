@@ -34,11 +34,7 @@ fn multiples_of_the_stride_are_not_ambiguous() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
     let store = Store::create(&path, Params::fixed(16, 17 * 12).unwrap()).unwrap();
-    let mut p = store.producer(ProducerOptions::default()).unwrap();
-    for i in 0..12 {
-        p.append(&fixed_message(i)).unwrap();
-    }
-    p.close().unwrap();
+    produce_all(&store, &(0..12).map(fixed_message).collect::<Vec<_>>());
     std::fs::remove_file(path.join("mfq.json")).unwrap();
     let store = Store::open(&path, &ParamsRequest::default()).unwrap();
     assert_eq!(store.params().record_size(), Some(16));

@@ -12,8 +12,8 @@ use super::values::Workload;
 /// `mfq bench [DIR]`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Folder to create the benchmark stores in. Default: a new temporary folder, removed
-    /// afterwards.
+    /// Folder to create the benchmark stores in (inside a new `mfq-bench-<pid>` folder, removed
+    /// afterwards). Default: the current directory.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
