@@ -4,10 +4,9 @@
 //! This test owns the behaviour of those two subcommands; prune and recover are in
 //! tests/cli_admin_repair.rs.
 
-mod cli_admin_helpers;
 mod common;
 
-use cli_admin_helpers::*;
+use common::bin::*;
 use common::*;
 
 const ALL: [&str; 4] = ["fixed", "fixed-rollover", "stream", "stream-tail4"];
@@ -18,7 +17,7 @@ fn dump_every_golden_segment_is_sound() {
         let (_t, store) = fixture_copy(name);
         for seg in std::fs::read_dir(store.join("commitlog")).unwrap() {
             let path = seg.unwrap().path();
-            let text = expect(&mfq_in(None, &["dump-segment", path.to_str().unwrap()]), 0);
+            let text = expect(&run(&["dump-segment", path.to_str().unwrap()]), 0);
             assert!(text.contains(" ok "), "{name}: {text}");
             assert!(
                 text.contains("summary: ") && text.contains(", 0 damaged"),
@@ -27,13 +26,13 @@ fn dump_every_golden_segment_is_sound() {
         }
     }
     let (_t, store) = fixture_copy("stream");
-    let text = expect(&mfq(&store, &["dump-segment", "0"]), 0);
+    let text = expect(&run_on(&store, &["dump-segment", "0"]), 0);
     assert!(
         text.contains("hello") && text.contains("segment end"),
         "{text}"
     );
     let (_t, store) = fixture_copy("fixed-rollover");
-    let text = expect(&mfq(&store, &["dump-segment", "85"]), 0);
+    let text = expect(&run_on(&store, &["dump-segment", "85"]), 0);
     assert!(
         text.contains("… 4 unwritten slots (positions 17..85)"),
         "{text}"
@@ -49,7 +48,7 @@ fn dump_every_golden_segment_is_sound() {
 fn dump_json_has_the_documented_fields() {
     let (_t, store) = fixture_copy("stream");
     let out = expect(
-        &mfq(&store, &["dump-segment", "--json", "--offset", "10"]),
+        &run_on(&store, &["dump-segment", "--json", "--offset", "10"]),
         0,
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -73,7 +72,7 @@ fn dump_json_has_the_documented_fields() {
 
     let (_t, store) = fixture_copy("fixed");
     let out = expect(
-        &mfq(&store, &["dump-segment", "--json", "00000000000000000000"]),
+        &run_on(&store, &["dump-segment", "--json", "00000000000000000000"]),
         0,
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -84,30 +83,33 @@ fn dump_json_has_the_documented_fields() {
 #[test]
 fn dump_names_numbers_offsets_and_paths_agree() {
     let (t, store) = fixture_copy("stream");
-    let by_name = expect(&mfq(&store, &["dump-segment", "00000000000000000050"]), 0);
-    let by_number = expect(&mfq(&store, &["dump-segment", "50"]), 0);
-    let by_offset = expect(&mfq(&store, &["dump-segment", "--offset", "67"]), 0);
+    let by_name = expect(
+        &run_on(&store, &["dump-segment", "00000000000000000050"]),
+        0,
+    );
+    let by_number = expect(&run_on(&store, &["dump-segment", "50"]), 0);
+    let by_offset = expect(&run_on(&store, &["dump-segment", "--offset", "67"]), 0);
     let rel = "stream/commitlog/00000000000000000050";
-    let by_path = expect(&mfq_in(Some(t.path()), &["dump-segment", rel]), 0);
+    let by_path = expect(&run_at(t.path(), &["dump-segment", rel]), 0);
     assert_eq!(by_name, by_number);
     assert_eq!(by_name, by_offset);
     assert!(by_path.contains("xyz") && by_path.contains("start offset 50"));
     let json = expect(
-        &mfq(&store, &["dump-segment", "0", "--json", "--limit", "1"]),
+        &run_on(&store, &["dump-segment", "0", "--json", "--limit", "1"]),
         0,
     );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["records"].as_array().unwrap().len(), 1);
     assert_eq!(v["not_shown"], 3);
     let (_t2, fixed) = fixture_copy("fixed");
-    let out = mfq(&fixed, &["dump-segment", "--offset", "85"]);
+    let out = run_on(&fixed, &["dump-segment", "--offset", "85"]);
     expect(&out, 1);
     assert!(
         stderr(&out).contains("no segment holds offset 85"),
         "{}",
         stderr(&out)
     );
-    let missing = mfq(&store, &["dump-segment", "7"]);
+    let missing = run_on(&store, &["dump-segment", "7"]);
     expect(&missing, 1);
     assert!(
         stderr(&missing).contains("segments start at 0, 50"),
@@ -120,7 +122,7 @@ fn dump_names_numbers_offsets_and_paths_agree() {
 fn dump_hex_and_limit() {
     let (_t, store) = fixture_copy("stream");
     let text = expect(
-        &mfq(&store, &["dump-segment", "0", "--hex", "--limit", "1"]),
+        &run_on(&store, &["dump-segment", "0", "--hex", "--limit", "1"]),
         0,
     );
     assert!(text.contains("68 65 6c 6c 6f"), "{text}");
@@ -148,10 +150,7 @@ fn dump_a_huge_sparse_segment_without_reading_it_whole() {
         .set_len(64 << 30)
         .unwrap();
     let path = seg.to_str().unwrap();
-    let out = mfq_in(
-        None,
-        &with(&STREAM, &["dump-segment", path, "--limit", "5"]),
-    );
+    let out = run(&with(&STREAM, &["dump-segment", path, "--limit", "5"]));
     let text = expect(&out, 4);
     assert!(
         text.contains("garbage") && text.contains("not walked"),
@@ -166,7 +165,7 @@ fn dump_an_offset_no_segment_holds_is_an_error() {
     for (name, params) in [("stream", &STREAM[..]), ("fixed-rollover", &FIXED[..])] {
         let (_t, store) = fixture_copy(name);
         for offset in ["200", "18446744073709551615"] {
-            let out = mfq(&store, &with(params, &["dump-segment", "--offset", offset]));
+            let out = run_on(&store, &with(params, &["dump-segment", "--offset", offset]));
             expect(&out, 1);
             assert!(
                 stderr(&out).contains("no segment holds offset"),
@@ -180,14 +179,14 @@ fn dump_an_offset_no_segment_holds_is_an_error() {
 fn dump_flipped_marker_exits_4_naming_the_position() {
     let (_t, store) = fixture_copy("fixed");
     poke(&segment(&store, 0), 50, &[0x12]);
-    let out = mfq(&store, &with(&FIXED, &["dump-segment", "0"]));
+    let out = run_on(&store, &with(&FIXED, &["dump-segment", "0"]));
     let text = expect(&out, 4);
     assert!(text.contains("bad marker"), "{text}");
     assert!(stderr(&out).contains("position 34"), "{}", stderr(&out));
 
     let (_t, store) = fixture_copy("stream");
     poke(&segment(&store, 0), 20, &[0]);
-    let out = mfq(&store, &with(&STREAM, &["dump-segment", "0", "--json"]));
+    let out = run_on(&store, &with(&STREAM, &["dump-segment", "0", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&expect(&out, 4)).unwrap();
     assert_eq!(v["records"][1]["status"], "torn");
     assert_eq!(v["summary"]["first_damaged_position"], 10);
@@ -199,12 +198,12 @@ fn dump_short_zero_length_and_garbage_files_never_panic() {
     let (_t, store) = fixture_copy("fixed-rollover");
     let seg85 = segment(&store, 85);
     std::fs::write(&seg85, b"").unwrap();
-    let text = expect(&mfq(&store, &with(&FIXED, &["dump-segment", "85"])), 0);
+    let text = expect(&run_on(&store, &with(&FIXED, &["dump-segment", "85"])), 0);
     assert!(text.contains("5 unwritten slots") && text.contains("file is 0 bytes"));
     let seg0 = segment(&store, 0);
     let bytes = std::fs::read(&seg0).unwrap();
     std::fs::write(&seg0, &bytes[..40]).unwrap();
-    let out = mfq(&store, &with(&FIXED, &["dump-segment", "0"]));
+    let out = run_on(&store, &with(&FIXED, &["dump-segment", "0"]));
     assert!(expect(&out, 4).contains("torn"));
 
     let (t, store) = fixture_copy("stream");
@@ -212,7 +211,7 @@ fn dump_short_zero_length_and_garbage_files_never_panic() {
         let seg = segment(&store, 50);
         let full = std::fs::read(fixture("stream").join("commitlog/00000000000000000050")).unwrap();
         std::fs::write(&seg, &full[..len]).unwrap();
-        let out = mfq(&store, &with(&STREAM, &["dump-segment", "50"]));
+        let out = run_on(&store, &with(&STREAM, &["dump-segment", "50"]));
         let code = out.status.code();
         assert!(
             code == Some(0) || code == Some(4),
@@ -225,13 +224,13 @@ fn dump_short_zero_length_and_garbage_files_never_panic() {
     std::fs::write(&junk, [0xAB; 100]).unwrap();
     let junk = junk.to_str().unwrap();
     for params in [&STREAM[..], &FIXED[..]] {
-        let out = mfq_in(None, &with(params, &["dump-segment", junk]));
+        let out = run(&with(params, &["dump-segment", junk]));
         assert!(expect(&out, 4).contains("garbage") || stdout(&out).contains("bad marker"));
     }
 }
 
 fn adjust(store: &std::path::Path, args: &[&str]) -> std::process::Output {
-    mfq(store, &with(&["adjust-offset"], args))
+    run_on(store, &with(&["adjust-offset"], args))
 }
 
 #[test]
@@ -251,13 +250,14 @@ fn adjust_runbook_forms() {
     expect(&adjust(&store, &["consumer", "earliest"]), 0);
     assert_eq!(offset_value(&store, "consumer.offset"), 0);
 
-    let in_cwd = mfq_in(Some(&store), &["adjust-offset", "consumer", "+2"]);
+    let in_cwd = run_at(&store, &["adjust-offset", "consumer", "+2"]);
     assert_eq!(expect(&in_cwd, 0), "consumer: 0 -> 34\n");
-    let by_env = std::process::Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(["adjust-offset", "consumer", "+1"])
-        .env("MFQ_STORE", &store)
-        .output()
-        .unwrap();
+    let by_env = run_cmd(
+        mfq()
+            .args(["adjust-offset", "consumer", "+1"])
+            .env("MFQ_STORE", &store),
+        b"",
+    );
     assert_eq!(expect(&by_env, 0), "consumer: 34 -> 51\n");
     assert_eq!(offset_value(&store, "consumer.offset"), 51);
 }

@@ -4,27 +4,13 @@
 //! This test owns the behaviour of those two subcommands; dump-segment and adjust-offset
 //! are in tests/cli_admin.rs.
 
-mod cli_admin_helpers;
 mod common;
 
 use std::path::Path;
 
-use cli_admin_helpers::*;
+use common::bin::*;
 use common::*;
-use mfq::queue::{Format, Params, ParamsRequest, ProducerOptions, StartAt, Store};
-
-fn stream_messages() -> Vec<Vec<u8>> {
-    [
-        "hello",
-        "world!",
-        "The quick brown fox jump",
-        "0123456789AB",
-        "xyz",
-    ]
-    .iter()
-    .map(|m| m.as_bytes().to_vec())
-    .collect()
-}
+use mfq::queue::{Format, Params, ParamsRequest, StartAt, Store};
 
 /// Every record from the earliest one, read with the engine (explicit parameters).
 fn drain(store: &Path) -> Vec<Vec<u8>> {
@@ -50,7 +36,7 @@ fn segment_any(store: &Path) -> std::path::PathBuf {
 
 /// `recover` with the fixture's explicit parameters.
 fn recover(store: &Path, params: &[&str], extra: &[&str]) -> std::process::Output {
-    mfq(store, &with(params, &with(&["recover"], extra)))
+    run_on(store, &with(params, &with(&["recover"], extra)))
 }
 
 /// After a repair: `--check` passes and the records are the first `n` originals.
@@ -69,7 +55,7 @@ fn recover_check_passes_on_every_golden_store() {
     for name in ["fixed", "fixed-rollover", "stream", "stream-tail4"] {
         let (_t, store) = fixture_copy(name);
         let before = store_files(&store);
-        let text = expect(&mfq(&store, &["recover", "--check"]), 0);
+        let text = expect(&run_on(&store, &["recover", "--check"]), 0);
         assert!(text.contains("store "), "{name}: {text}");
         assert_eq!(store_files(&store), before, "{name}");
     }
@@ -139,11 +125,11 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     let (_t2, b) = fixture_copy("stream");
     std::fs::write(segment(&b, 0), b"").unwrap();
     for store in [&a, &b] {
-        let text = expect(&mfq(store, &["recover", "--no-save"]), 0);
+        let text = expect(&run_on(store, &["recover", "--no-save"]), 0);
         assert!(text.contains("recorded the parameters in"), "{text}");
         assert!(store.join("mfq.json").exists());
-        expect(&mfq(store, &["recover", "--check"]), 0);
-        expect(&mfq(store, &["stat"]), 0);
+        expect(&run_on(store, &["recover", "--check"]), 0);
+        expect(&run_on(store, &["stat"]), 0);
     }
     // Nothing to repair, but the files alone do not show the parameters given.
     let (_t4, d) = fixture_copy("fixed");
@@ -156,7 +142,7 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     expect(&recover(&d, &[], &["--check"]), 0);
     let (_t3, c) = fixture_copy("fixed");
     set_offset(&c, "producer.offset", 119);
-    let text = expect(&mfq(&c, &["recover", "--no-save"]), 0);
+    let text = expect(&run_on(&c, &["recover", "--no-save"]), 0);
     assert!(!text.contains("recorded the parameters"), "{text}");
     assert!(!c.join("mfq.json").exists());
 }
@@ -180,14 +166,10 @@ fn recover_cuts_a_segment_file_that_grew() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
     let store = Store::create(&path, Params::fixed(16, 100).unwrap()).unwrap();
-    let mut p = store.producer(ProducerOptions::default()).unwrap();
-    for i in 0..14 {
-        p.append(&fixed_message(i)).unwrap();
-    }
-    p.close().unwrap();
+    produce_all(&store, &fixed_messages(14));
     std::fs::remove_file(path.join("mfq.json")).unwrap();
     grow(&segment(&path, 85), &[1, 2, 3]);
-    let text = expect(&mfq(&path, &["recover"]), 0);
+    let text = expect(&run_on(&path, &["recover"]), 0);
     assert!(
         text.contains("cut segment 00000000000000000085 from 89 to 86 bytes"),
         "{text}"
@@ -217,7 +199,7 @@ fn a_stream_file_extended_by_a_larger_segment_size_is_kept() {
         "{text}"
     );
     assert_eq!(store_files(&store), before);
-    let out = expect(&mfq(&store, &["consume", "--peek", "-n", "all"]), 0);
+    let out = expect(&run_on(&store, &["consume", "--peek", "-n", "all"]), 0);
     let want: Vec<String> = stream_messages()[2..]
         .iter()
         .map(|m| String::from_utf8(m.clone()).unwrap())
@@ -256,9 +238,9 @@ fn recover_moves_a_consumer_out_of_the_gap_it_leaves() {
         "{text}"
     );
     assert_eq!(offset_value(&store, "consumer.audit.offset"), 50);
-    expect(&mfq(&store, &["produce", "-m", "new"]), 0);
+    expect(&run_on(&store, &["produce", "-m", "new"]), 0);
     let out = expect(
-        &mfq(&store, &["consume", "--consumer", "audit", "-n", "all"]),
+        &run_on(&store, &["consume", "--consumer", "audit", "-n", "all"]),
         0,
     );
     assert_eq!(out, "new\n");
@@ -307,9 +289,9 @@ fn recover_moves_a_consumer_out_of_an_earlier_gap() {
     let text = expect(&recover(&store, &[], &["--no-save"]), 0);
     assert!(text.contains("move consumer audit 72 -> 76"), "{text}");
     expect(&recover(&store, &[], &["--check"]), 0);
-    expect(&mfq(&store, &["produce", "-m", "new"]), 0);
+    expect(&run_on(&store, &["produce", "-m", "new"]), 0);
     let out = expect(
-        &mfq(&store, &["consume", "--consumer", "audit", "-n", "all"]),
+        &run_on(&store, &["consume", "--consumer", "audit", "-n", "all"]),
         0,
     );
     assert_eq!(out, "new\n");
@@ -419,7 +401,7 @@ fn recover_changes_nothing_when_an_offset_file_is_not_a_file() {
         }
         poke(&segment(&store, 85), 16, &[0]);
         let before = store_files(&store);
-        let out = mfq(&store, &["recover"]);
+        let out = run_on(&store, &["recover"]);
         expect(&out, 1);
         let err = stderr(&out);
         assert!(err.contains("not a regular file; move it aside"), "{err}");
@@ -588,7 +570,7 @@ fn recover_save_options_and_json() {
 }
 
 fn prune(store: &Path, args: &[&str]) -> std::process::Output {
-    mfq(store, &with(&["prune"], args))
+    run_on(store, &with(&["prune"], args))
 }
 
 #[test]
@@ -607,7 +589,7 @@ fn prune_dry_run_and_bytes_freed() {
         "{text}"
     );
     assert!(!segment(&store, 0).exists() && segment(&store, 85).exists());
-    expect(&mfq(&store, &["recover", "--check"]), 0);
+    expect(&run_on(&store, &["recover", "--check"]), 0);
 }
 
 #[test]

@@ -2,16 +2,15 @@
 //! figure is a positive number, and the scratch store is removed. Nothing here asserts on
 //! speed (benchmarks are not tests).
 
-use std::process::{Command, Output};
+mod common;
 
-/// Runs `mfq bench ARGS` without colour and returns what it did.
+use std::process::Output;
+
+use common::bin::*;
+
+/// Runs `mfq bench ARGS` and returns what it did.
 fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .arg("bench")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    run(&with(&["bench"], args))
 }
 
 /// The JSON a successful `mfq bench --json` run printed.

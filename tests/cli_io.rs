@@ -4,9 +4,10 @@
 //! This test owns the produce/consume command behaviour; store resolution and parameter
 //! errors are in `cli_io_store.rs`, tail and stat in `cli_io_follow.rs`.
 
-mod cli_io_common;
+mod common;
 
-use cli_io_common::*;
+use common::bin::*;
+use common::*;
 
 #[test]
 fn fixed_round_trip_with_pad() {

@@ -3,15 +3,14 @@
 //!
 //! This test owns the tail/stat command behaviour; produce/consume are in `cli_io.rs`.
 
-mod cli_io_common;
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 
-use cli_io_common::*;
-use common::{fixed_message, fixture_copy};
+use common::bin::*;
+use common::*;
 use serde_json::Value;
 
 fn json_lines(out: &[u8]) -> Vec<Value> {

@@ -4,9 +4,10 @@
 //!
 //! This test owns how produce, consume, tail and stat find (or refuse) a store.
 
-mod cli_io_common;
+mod common;
 
-use cli_io_common::*;
+use common::bin::*;
+use common::*;
 
 #[test]
 fn paths_that_are_not_stores_are_clear_errors() {
@@ -168,4 +169,65 @@ fn producing_into_an_empty_store_shell_records_its_parameters() {
     ok(&run_in(&["produce", arg(&store), "--pad"], b"ab\n"));
     let out = ok(&run(&["consume", arg(&store), "--output", "raw"]));
     assert_eq!(out, b"ab\0\0");
+}
+
+/// The engine's errors carry facts and hints as data, never flag spellings; the command line
+/// words them with its flags, so a message reads the same end to end whatever the engine
+/// calls its options.
+#[test]
+fn engine_errors_name_no_flag_and_the_command_line_words_their_hints() {
+    let (_t, store) = fixture_copy("fixed");
+    let req = mfq::queue::ParamsRequest {
+        format: Some(mfq::queue::Format::Fixed),
+        record_size: Some(16),
+        segment_size: Some(4096),
+    };
+    let engine = mfq::queue::Store::open(&store, &req).unwrap_err();
+    assert!(!engine.to_string().contains("--"), "{engine}");
+    let out = run_on(
+        &store,
+        &[
+            "--format",
+            "fixed",
+            "--record-size",
+            "16",
+            "--segment-size",
+            "4096",
+            "stat",
+        ],
+    );
+    expect(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("but --segment-size 4096 was given (drop the option or fix it)"),
+        "{err}"
+    );
+
+    // A live consumer of the same name: the holder is a fact, the advice names --consumer.
+    let s = mfq::queue::Store::open(&store, &Default::default()).unwrap();
+    let live = s
+        .consumer(
+            &mfq::queue::ConsumerId::Default,
+            mfq::queue::StartAt::Earliest,
+        )
+        .unwrap();
+    let engine = s
+        .consumer(
+            &mfq::queue::ConsumerId::Default,
+            mfq::queue::StartAt::Earliest,
+        )
+        .err()
+        .expect("a second consumer of one name is refused");
+    assert!(!engine.to_string().contains("--"), "{engine}");
+    let out = run_on(&store, &["consume", "-n", "1"]);
+    expect(&out, 5);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "(another consumer with this name (mfq or .NET)); stop it first, or read \
+                      under another name with --consumer NAME"
+        ),
+        "{err}"
+    );
+    drop(live);
 }

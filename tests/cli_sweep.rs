@@ -6,18 +6,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
+use common::bin::*;
 use common::*;
-
-fn mfq(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("MFQ_STORE")
-        .output()
-        .unwrap()
-}
 
 /// Runs the commands on one damaged copy; returns a description of a panic, if any.
 fn run_all(store: &Path, format: &[&str]) -> Option<String> {
@@ -39,7 +30,7 @@ fn run_all(store: &Path, format: &[&str]) -> Option<String> {
     }
     for mut args in cmds {
         args.extend_from_slice(format);
-        let out = mfq(&args);
+        let out = run(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         if out.status.code() == Some(101) || err.contains("panicked") {
             return Some(format!("{args:?}: {err}"));
@@ -85,22 +76,12 @@ fn sweep(name: &str, format: &[&str]) {
 
 #[test]
 fn no_command_panics_on_a_damaged_fixed_store() {
-    sweep(
-        "fixed-rollover",
-        &[
-            "--format",
-            "fixed",
-            "--record-size",
-            "16",
-            "--segment-size",
-            "100",
-        ],
-    );
+    sweep("fixed-rollover", &FIXED);
 }
 
 #[test]
 fn no_command_panics_on_a_damaged_stream_store() {
-    sweep("stream", &["--format", "stream", "--segment-size", "64"]);
+    sweep("stream", &STREAM);
 }
 
 #[test]

@@ -4,36 +4,13 @@
 //! This test owns process-level syntax checks; it must not need a store (parsing details
 //! are unit-tested in src/cli/tests.rs).
 
-use std::process::{Command, Output};
+mod common;
 
-const SUBCOMMANDS: [&str; 10] = [
-    "produce",
-    "consume",
-    "tail",
-    "stat",
-    "dump-segment",
-    "adjust-offset",
-    "prune",
-    "recover",
-    "bench",
-    "completions",
-];
-
-fn mfq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(args)
-        .env_remove("MFQ_STORE")
-        .output()
-        .expect("run mfq")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::bin::*;
 
 #[test]
 fn help_lists_every_subcommand_and_exit_statuses() {
-    let out = mfq(&["--help"]);
+    let out = run(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);
     for sub in SUBCOMMANDS {
@@ -51,7 +28,7 @@ fn help_lists_every_subcommand_and_exit_statuses() {
 #[test]
 fn every_subcommand_has_help_with_examples() {
     for sub in SUBCOMMANDS {
-        let out = mfq(&[sub, "--help"]);
+        let out = run(&[sub, "--help"]);
         assert_eq!(out.status.code(), Some(0), "mfq {sub} --help");
         let help = text(&out.stdout);
         assert!(
@@ -67,7 +44,7 @@ fn every_subcommand_has_help_with_examples() {
 
 #[test]
 fn unknown_flag_is_a_usage_error() {
-    let out = mfq(&["stat", "--no-such-flag"]);
+    let out = run(&["stat", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("--no-such-flag"), "{err}");
@@ -84,7 +61,7 @@ fn bad_values_are_usage_errors() {
         &["prune"],
         &["dump-segment"],
     ] {
-        let out = mfq(args);
+        let out = run(args);
         assert_eq!(
             out.status.code(),
             Some(2),
@@ -96,7 +73,7 @@ fn bad_values_are_usage_errors() {
 
 #[test]
 fn negative_position_parses_then_reaches_the_placeholder() {
-    let out = mfq(&["adjust-offset", "consumer", "-3", "--dry-run"]);
+    let out = run(&["adjust-offset", "consumer", "-3", "--dry-run"]);
     // Parsing succeeded (not 2); the subcommand itself is not implemented yet.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let err = text(&out.stderr);
@@ -106,14 +83,14 @@ fn negative_position_parses_then_reaches_the_placeholder() {
 
 #[test]
 fn completions_print_a_script() {
-    let out = mfq(&["completions", "bash"]);
+    let out = run(&["completions", "bash"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("_mfq()"));
 }
 
 #[test]
 fn version_prints_the_crate_version() {
-    let out = mfq(&["--version"]);
+    let out = run(&["--version"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         text(&out.stdout).trim(),

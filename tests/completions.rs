@@ -3,8 +3,11 @@
 //!
 //! This test owns that freshness check only; it must not test parsing (see cli_syntax.rs).
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::bin::*;
 
 /// (shell, committed file)
 const SCRIPTS: [(&str, &str); 3] = [
@@ -14,10 +17,7 @@ const SCRIPTS: [(&str, &str); 3] = [
 ];
 
 fn generate(shell: &str) -> Vec<u8> {
-    let output = Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(["completions", shell])
-        .output()
-        .expect("run mfq completions");
+    let output = run(&["completions", shell]);
     assert!(
         output.status.success(),
         "`mfq completions {shell}` failed: {}",
@@ -52,18 +52,7 @@ fn committed_completions_are_current() {
 #[test]
 fn scripts_name_every_subcommand() {
     let bash = String::from_utf8(generate("bash")).expect("bash script is UTF-8");
-    for sub in [
-        "produce",
-        "consume",
-        "tail",
-        "stat",
-        "dump-segment",
-        "adjust-offset",
-        "prune",
-        "recover",
-        "bench",
-        "completions",
-    ] {
+    for sub in SUBCOMMANDS {
         assert!(bash.contains(sub), "bash completion lacks `{sub}`");
     }
 }

@@ -8,9 +8,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
+use common::bin::*;
 use mfq::queue::{ConsumerId, Error, Params, ProducerOptions, StartAt, Store};
 
 /// A tmpfs mounted for one test, unmounted on drop.
@@ -60,19 +61,6 @@ impl Drop for Mount {
     }
 }
 
-fn mfq(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mfq"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("MFQ_STORE")
-        .output()
-        .unwrap()
-}
-
-fn arg(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 #[test]
 fn a_full_disk_is_a_clear_error_and_loses_nothing_acknowledged() {
     let Some(m) = Mount::new("256k") else { return };
@@ -115,7 +103,7 @@ fn mfq_produce_into_a_full_disk_fails_clearly_and_keeps_what_it_wrote() {
     let lines: String = (0..20_000).map(|i| format!("message {i:08}\n")).collect();
     let file = m._dir.path().join("input.txt");
     std::fs::write(&file, &lines).unwrap();
-    let out = mfq(&[
+    let out = run(&[
         "produce",
         arg(&path),
         "--format",
@@ -131,7 +119,7 @@ fn mfq_produce_into_a_full_disk_fails_clearly_and_keeps_what_it_wrote() {
         err.contains("\nmfq: message ") && err.contains("No space left"),
         "{err}"
     );
-    let got = mfq(&["consume", arg(&path), "-n", "all", "--peek"]);
+    let got = run(&["consume", arg(&path), "-n", "all", "--peek"]);
     let got = String::from_utf8_lossy(&got.stdout);
     assert!(
         got.lines().count() > 1000,
@@ -171,7 +159,7 @@ fn a_read_only_store_reads_and_refuses_changes_untouched() {
         ],
         vec!["recover", arg(&path), "--check"],
     ] {
-        let out = mfq(&args);
+        let out = run(&args);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -185,7 +173,7 @@ fn a_read_only_store_reads_and_refuses_changes_untouched() {
         vec!["adjust-offset", "-s", arg(&path), "consumer", "0"],
         vec!["prune", arg(&path), "--before", "100", "--force"],
     ] {
-        let out = mfq(&args);
+        let out = run(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(

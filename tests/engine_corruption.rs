@@ -38,12 +38,7 @@ fn build(params: Params, payloads: Vec<Vec<u8>>) -> Original {
         .unwrap();
     let mut records = Vec::new();
     for (i, payload) in payloads.into_iter().enumerate() {
-        let offset = p.append(&payload).unwrap();
-        records.push(OwnedRecord {
-            offset,
-            next_offset: p.offset(),
-            payload,
-        });
+        records.push(append(&mut p, payload));
         if i == 4 {
             p.flush().unwrap();
         }

@@ -45,12 +45,7 @@ fn build_gen(params: Params, c_idx: u64, n: u64, salt: u64, commit: usize) -> Ge
     let mut records = Vec::new();
     for i in 0..n {
         let payload = message(&params, if i < c_idx { i } else { i + salt });
-        let offset = p.append(&payload).unwrap();
-        records.push(OwnedRecord {
-            offset,
-            next_offset: p.offset(),
-            payload,
-        });
+        records.push(append(&mut p, payload));
     }
     p.close().unwrap();
     let mut c = store

@@ -116,17 +116,7 @@ fn fixed_stores_are_reproduced_byte_for_byte() {
 #[test]
 fn stream_stores_are_reproduced_byte_for_byte() {
     let params = Params::stream(64).unwrap();
-    let msgs: Vec<Vec<u8>> = [
-        "hello",
-        "world!",
-        "The quick brown fox jump",
-        "0123456789AB",
-        "xyz",
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect();
-    reproduce("stream", params, &msgs, 1000, 2);
+    reproduce("stream", params, &stream_messages(), 1000, 2);
     let msgs = vec![(0x41..=0x77).collect::<Vec<u8>>(), b"abc".to_vec()];
     reproduce("stream-tail4", params, &msgs, 1000, 0);
 }

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
+use common::bin::*;
 use common::*;
-use mfq::queue::{ConsumerId, Params, ProducerOptions, StartAt, Store};
+use mfq::queue::{ConsumerId, Params, StartAt, Store};
+use std::path::Path;
 
 /// `(heading, lines)` of each runbook block.
 fn runbooks() -> Vec<(String, Vec<String>)> {
@@ -43,12 +42,6 @@ fn runbooks() -> Vec<(String, Vec<String>)> {
 
 /// Runs one runbook's lines in `dir`; panics with the line and its output on a wrong status.
 fn run_block(dir: &Path, lines: &[String]) {
-    let bin = Path::new(env!("CARGO_BIN_EXE_mfq")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     for line in lines {
         let (cmd, comment) = line.split_once(" #").unwrap_or((line, ""));
         let want = comment
@@ -56,14 +49,7 @@ fn run_block(dir: &Path, lines: &[String]) {
             .nth(1)
             .and_then(|r| r[..1].parse::<i32>().ok())
             .unwrap_or(0);
-        let out = Command::new("bash")
-            .args(["-c", cmd.trim()])
-            .current_dir(dir)
-            .env("PATH", &path)
-            .env("NO_COLOR", "1")
-            .env_remove("MFQ_STORE")
-            .output()
-            .unwrap();
+        let out = run_cmd(sh(cmd.trim()).current_dir(dir), b"");
         assert_eq!(
             out.status.code(),
             Some(want),
@@ -84,14 +70,6 @@ fn block(title: &str) -> Vec<String> {
         .1
 }
 
-fn produce(store: &Store, messages: &[Vec<u8>]) {
-    let mut p = store.producer(ProducerOptions::default()).unwrap();
-    for m in messages {
-        p.append(m).unwrap();
-    }
-    p.close().unwrap();
-}
-
 #[test]
 fn every_runbook_block_is_covered() {
     let titles: Vec<String> = runbooks().into_iter().map(|r| r.0).collect();
@@ -104,7 +82,7 @@ fn poison_message_runbook() {
     let path = dir.path().join("store");
     // A .NET stream store whose consumer sits on a 238-byte payload (its reader loops on it).
     let store = Store::create(&path, Params::stream(4096).unwrap()).unwrap();
-    produce(
+    produce_all(
         &store,
         &[b"first".to_vec(), vec![b'p'; 238], b"after".to_vec()],
     );
@@ -124,7 +102,7 @@ fn consumed_segments_runbook() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let store = Store::create(&path, Params::fixed(16, 100).unwrap()).unwrap();
-    produce(&store, &(0..20).map(fixed_message).collect::<Vec<_>>());
+    produce_all(&store, &(0..20).map(fixed_message).collect::<Vec<_>>());
     std::fs::write(path.join("offset/consumer.offset"), 170u64.to_le_bytes()).unwrap();
     run_block(dir.path(), &block("disk is full"));
     let left: Vec<u64> = store.segments().unwrap().iter().map(|s| s.start).collect();

@@ -1,8 +1,31 @@
-//! Helpers shared by the integration tests: copying fixtures into temporary folders and
-//! reading whole stores.
+//! Shared fixtures of the integration tests: the golden .NET stores (their copies, parameters
+//! and messages), sample stores built for a test, and reading or damaging a store's files.
+//!
+//! The harness for the built binary is the submodule `bin`; helpers that only the engine
+//! suites need are in `tests/engine_util/`. Each test crate uses a part of this module.
 #![allow(dead_code)]
 
+pub mod bin;
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+
+use mfq::queue::{ProducerOptions, Store};
+
+/// The golden fixed stores' parameters as arguments (inference gives up on damaged copies).
+pub const FIXED: [&str; 6] = [
+    "--format",
+    "fixed",
+    "--record-size",
+    "16",
+    "--segment-size",
+    "100",
+];
+
+/// The golden stream stores' parameters as arguments.
+pub const STREAM: [&str; 4] = ["--format", "stream", "--segment-size", "64"];
 
 /// The folder of the golden .NET stores.
 pub fn fixture(name: &str) -> PathBuf {
@@ -57,10 +80,82 @@ pub fn store_files(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Reads an 8-byte offset file.
+/// Reads an 8-byte offset file, which must exist.
 pub fn offset_value(root: &Path, name: &str) -> u64 {
-    let b = std::fs::read(root.join("offset").join(name)).unwrap();
-    u64::from_le_bytes(b.try_into().unwrap())
+    consumer_offset(root, name).unwrap_or_else(|| panic!("no offset file {name}"))
+}
+
+/// Reads an 8-byte offset file, if it can be read.
+pub fn consumer_offset(root: &Path, name: &str) -> Option<u64> {
+    let b = std::fs::read(root.join("offset").join(name)).ok()?;
+    Some(u64::from_le_bytes(b.try_into().unwrap()))
+}
+
+/// Writes an 8-byte offset file.
+pub fn set_offset(root: &Path, name: &str, value: u64) {
+    std::fs::write(root.join("offset").join(name), value.to_le_bytes()).unwrap();
+}
+
+/// A segment file of a store.
+pub fn segment(root: &Path, start: u64) -> PathBuf {
+    root.join("commitlog").join(format!("{start:020}"))
+}
+
+/// Overwrites bytes of a file at `pos`.
+pub fn poke(path: &Path, pos: u64, bytes: &[u8]) {
+    let f = OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all_at(bytes, pos).unwrap();
+}
+
+/// Holds a flock on a file the way the .NET libraries do (`LOCK_SH`) until dropped.
+pub struct Held(File);
+
+/// Takes `LOCK_SH` on `path` (a live .NET reader or writer).
+pub fn hold_shared(path: &Path) -> Held {
+    let f = File::open(path).unwrap();
+    // SAFETY: flock on a descriptor we own; no memory is involved.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    assert_eq!(r, 0, "flock {}", path.display());
+    Held(f)
+}
+
+/// The messages of the golden `stream` store, in order.
+pub fn stream_messages() -> Vec<Vec<u8>> {
+    [
+        "hello",
+        "world!",
+        "The quick brown fox jump",
+        "0123456789AB",
+        "xyz",
+    ]
+    .iter()
+    .map(|m| m.as_bytes().to_vec())
+    .collect()
+}
+
+/// Appends `messages` to `store` with a default producer, which is closed after.
+pub fn produce_all(store: &Store, messages: &[Vec<u8>]) {
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for m in messages {
+        p.append(m).unwrap();
+    }
+    p.close().unwrap();
+}
+
+/// Creates a stream store at `store` with the binary and appends `messages`.
+pub fn stream_store(store: &Path, segment_size: &str, messages: &[&str]) {
+    let mut args = vec![
+        "produce",
+        bin::arg(store),
+        "--format",
+        "stream",
+        "--segment-size",
+        segment_size,
+    ];
+    for m in messages {
+        args.extend(["-m", m]);
+    }
+    bin::ok(&bin::run(&args));
 }
 
 /// The fixed test message i of the .NET suites: four i32 LE {i, i+1, i+2, i+3}.

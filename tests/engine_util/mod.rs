@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mfq::queue::recovery::{self, ApplyOptions};
-use mfq::queue::{Format, Observer, OwnedRecord, Params, ProducerOptions, StartAt, Store};
+use mfq::queue::{
+    Format, Observer, OwnedRecord, Params, Producer, ProducerOptions, StartAt, Store,
+};
 
 /// A small deterministic PRNG (xorshift64*), so tests need no seed plumbing.
 #[derive(Clone, Debug)]
@@ -124,16 +126,20 @@ pub fn produce(store: &Store, from: u64, count: u64, opts: ProducerOptions) -> V
     let mut p = store.producer(opts).unwrap();
     let mut out = Vec::new();
     for i in from..from + count {
-        let payload = message(store.params(), i);
-        let offset = p.append(&payload).unwrap();
-        out.push(OwnedRecord {
-            offset,
-            next_offset: p.offset(),
-            payload,
-        });
+        out.push(append(&mut p, message(store.params(), i)));
     }
     p.close().unwrap();
     out
+}
+
+/// Appends `payload` and returns the record it became.
+pub fn append(p: &mut Producer, payload: Vec<u8>) -> OwnedRecord {
+    let offset = p.append(&payload).unwrap();
+    OwnedRecord {
+        offset,
+        next_offset: p.offset(),
+        payload,
+    }
 }
 
 /// Inspects, plans (with consumers), applies with `save_to`, and returns the applied result.
