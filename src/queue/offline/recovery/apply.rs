@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::plan::{Action, Plan};
-use crate::queue::error::{IoContext, Result};
+use super::{fault, journal};
+use crate::queue::error::{Error, IoContext, Result};
 use crate::queue::format::infer;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
@@ -118,27 +119,25 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     }
     let locks = locks::lock_all(touched(layout, plan), false, opts.force)?;
     let mut applied = Applied::default();
-    if let Some(dir) = &opts.save_to {
-        save_aside(plan, dir, &mut applied)?;
-    }
-    for action in &plan.actions {
-        match action {
-            Action::ZeroTail {
-                path,
-                from_pos,
-                to_pos,
-                ..
-            } => zero(path, *from_pos, *to_pos)?,
-            Action::TrimSegment { path, to_len, .. } => trim(path, *to_len)?,
-            Action::RemoveSegment { path, .. } => {
-                std::fs::remove_file(path).ctx("remove", path)?;
-                offsets::sync_dir(&layout.commitlog())?;
-            }
-            _ => continue,
+    // Finishing an interrupted repair: its bytes were saved aside before its journal was
+    // written, and some are gone already.
+    let resuming = journal::read(layout)?.as_ref() == Some(plan);
+    if !resuming {
+        if let Some(dir) = &opts.save_to {
+            fault::step()?;
+            save_aside(plan, dir, &mut applied)?;
         }
-        applied.actions += 1;
+        if !plan.is_empty() {
+            fault::step()?;
+            journal::write(layout, plan)?;
+        }
     }
-    for action in &plan.actions {
+    // Offsets first, then bytes: the offsets carry the plan's decision (where the data ends,
+    // where each consumer goes), so a repair cut short after them is finished by a rerun that
+    // reaches the same decision. Bytes first would let a rerun read a half-removed chain as a
+    // gap left on purpose, and keep segments that the plan removes.
+    for action in plan.actions.iter().filter(|a| a.removed().is_none()) {
+        fault::step()?;
         match action {
             Action::SetProducer { to, .. } => {
                 offsets::write_offset_durable(&layout.producer_offset(), *to)?
@@ -153,6 +152,31 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
         }
         applied.actions += 1;
     }
+    for action in plan.actions.iter().filter(|a| a.removed().is_some()) {
+        fault::step()?;
+        match action {
+            Action::ZeroTail {
+                path,
+                from_pos,
+                to_pos,
+                ..
+            } => zero(path, *from_pos, *to_pos)?,
+            Action::TrimSegment { path, to_len, .. } => trim(path, *to_len)?,
+            Action::RemoveSegment { path, .. } => {
+                match std::fs::remove_file(path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io("remove", path, e))
+                    }
+                    _ => {}
+                }
+                offsets::sync_dir(&layout.commitlog())?;
+            }
+            _ => continue,
+        }
+        applied.actions += 1;
+    }
+    fault::step()?;
+    journal::clear(layout)?;
     drop(locks);
     Ok(applied)
 }

@@ -42,8 +42,18 @@ pub(crate) fn inspect(
         oversized: vec![],
         gaps: vec![],
         bad_offset_files: vec![],
+        pending: None,
         issues: vec![],
     };
+    if let Some(plan) = super::journal::read(layout)? {
+        let n = plan.actions.len();
+        r.push(
+            IssueKind::InterruptedRepair,
+            Severity::Repair,
+            format!("a repair was interrupted with {n} changes planned; a repair finishes it"),
+        );
+        r.pending = Some(plan);
+    }
     r.producer_offset = read_lenient(&mut r, &layout.producer_offset());
     r.confirmed_offset = read_lenient(&mut r, &layout.confirmed_offset());
     for id in layout.list_consumers()? {

@@ -24,8 +24,11 @@
 
 mod apply;
 mod below;
+#[doc(hidden)]
+pub mod fault;
 mod hole;
 mod inspect;
+mod journal;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -108,6 +111,9 @@ pub enum IssueKind {
     BadOffsetFile,
     /// A file in `commitlog/` that is not a segment.
     StrayFile,
+    /// A repair was interrupted (its journal, `mfq-repair.json`, is still there): the next
+    /// repair finishes that plan.
+    InterruptedRepair,
 }
 
 /// One finding.
@@ -219,6 +225,9 @@ pub struct Report {
     /// Offset files whose length is not 8.
     #[serde(skip)]
     pub bad_offset_files: Vec<PathBuf>,
+    /// The plan of an interrupted repair (its journal): the next repair finishes it.
+    #[serde(skip)]
+    pub pending: Option<Plan>,
     /// Findings.
     pub issues: Vec<Issue>,
 }

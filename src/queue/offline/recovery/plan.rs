@@ -152,6 +152,11 @@ impl Plan {
 /// Computes the repair for a full report. `with_consumers == false` leaves consumer offset
 /// files alone (the producer's own repair at open).
 pub fn plan(r: &Report, with_consumers: bool) -> Plan {
+    // An interrupted repair is finished as it was planned, not planned anew: its half-applied
+    // store could read differently, and the result would depend on where it was cut.
+    if let Some(pending) = &r.pending {
+        return pending.clone();
+    }
     let mut actions = Vec::new();
     let end = r
         .data_end

@@ -66,6 +66,7 @@ impl Store {
             oversized: vec![],
             gaps: vec![],
             bad_offset_files: vec![],
+            pending: None,
             issues: vec![],
         };
         Store {

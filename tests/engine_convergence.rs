@@ -1,0 +1,246 @@
+//! Repairs converge: a repair interrupted before any one of its changes to the store (as a kill
+//! would interrupt it), followed by a full repair, leaves the same store as one uninterrupted
+//! repair. The sweep interrupts at every change point of damaged fixed and stream stores with
+//! orphan segments, torn tails, consumers inside removed segments and consumers past the data
+//! end (the gap of recovery policy 2), through the `recovery::fault` test hook.
+//!
+//! This test owns the convergence promise of `mfq recover`; it asserts on store bytes only.
+
+mod common;
+mod engine_util;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use engine_util::{assert_consistent, fixed_msg, stream_msg};
+use mfq::queue::recovery::{self, fault, ApplyOptions};
+use mfq::queue::{Params, ProducerOptions, Store};
+
+/// Every file of the store but the salvage copies (their folder names carry the time).
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for sub in ["commitlog", "offset"] {
+        let Ok(entries) = std::fs::read_dir(root.join(sub)) else {
+            continue;
+        };
+        for e in entries.map(Result::unwrap) {
+            let bytes = std::fs::read(e.path()).unwrap();
+            out.insert(format!("{sub}/{}", e.file_name().to_string_lossy()), bytes);
+        }
+    }
+    out
+}
+
+fn copy_store(from: &Path, to: &Path) {
+    for sub in ["commitlog", "offset"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        for e in std::fs::read_dir(from.join(sub))
+            .unwrap()
+            .map(Result::unwrap)
+        {
+            std::fs::copy(e.path(), to.join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    for f in ["mfq.json"] {
+        if from.join(f).exists() {
+            std::fs::copy(from.join(f), to.join(f)).unwrap();
+        }
+    }
+}
+
+/// One repair: inspect, plan (with consumers), apply with salvage.
+fn repair(root: &Path) -> mfq::queue::Result<usize> {
+    let store = Store::open(root, &Default::default())?;
+    let report = store.inspect()?;
+    let plan = recovery::plan(&report, true);
+    if std::env::var_os("SWEEP_DEBUG").is_some() {
+        eprintln!(
+            "{} plan: {:#?}\nissues: {:#?}",
+            root.display(),
+            plan.actions,
+            report.issues
+        );
+    }
+    let opts = ApplyOptions {
+        save_to: Some(root.join("mfq-salvage").join("sweep")),
+        force: false,
+    };
+    // A rerun may reuse the salvage folder: give each run its own.
+    let opts = ApplyOptions {
+        save_to: opts
+            .save_to
+            .map(|d| d.with_extension(next_id().to_string())),
+        ..opts
+    };
+    Ok(recovery::apply(store.layout(), &plan, &opts)?.actions)
+}
+
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ID: AtomicU64 = AtomicU64::new(0);
+    ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Interrupts a repair of `damaged` before each of its changes in turn, completes it with a
+/// full repair, and compares the store with the uninterrupted result. Returns the number of
+/// change points swept.
+fn sweep(damaged: &Path, what: &str) -> usize {
+    let work = tempfile::tempdir().unwrap();
+    let reference = work.path().join("reference");
+    copy_store(damaged, &reference);
+    let steps = repair(&reference).unwrap();
+    assert!(steps > 0, "{what}: the damaged store needs a repair");
+    let want = snapshot(&reference);
+    assert_consistent(&Store::open(&reference, &Default::default()).unwrap(), what);
+    let mut points = 0;
+    for n in 0.. {
+        let root = work.path().join(format!("cut-{n}"));
+        copy_store(damaged, &root);
+        fault::interrupt_after(Some(n));
+        let first = repair(&root);
+        fault::interrupt_after(None);
+        if first.is_ok() {
+            break; // the repair has fewer changes than n: every point was swept
+        }
+        points += 1;
+        repair(&root).unwrap_or_else(|e| panic!("{what}: rerun after a cut at {n}: {e}"));
+        let got = snapshot(&root);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{what}: files after a cut before change {n} and a rerun"
+        );
+        for (name, bytes) in &want {
+            assert!(
+                got[name] == *bytes,
+                "{what}: {name} differs after a cut before change {n} and a rerun"
+            );
+        }
+        // A further run changes nothing: the repair is idempotent.
+        assert_eq!(
+            repair(&root).unwrap(),
+            0,
+            "{what}: a third run after cut {n}"
+        );
+    }
+    points
+}
+
+fn write_offset(root: &Path, name: &str, v: u64) {
+    std::fs::write(root.join("offset").join(name), v.to_le_bytes()).unwrap();
+}
+
+fn zero(path: &Path, from: usize, to: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[from..to].fill(0);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A store of `n` messages with every offset confirmed, and its segment starts.
+fn filled(root: &Path, params: Params, n: u64) -> Vec<u64> {
+    let store = Store::create(root, params).unwrap();
+    let mut p = store.producer(ProducerOptions::default()).unwrap();
+    for i in 0..n {
+        let m = match params.record_size() {
+            Some(size) => fixed_msg(i, size as usize),
+            None => stream_msg(i, 40),
+        };
+        p.append(&m).unwrap();
+    }
+    p.close().unwrap();
+    store.segments().unwrap().iter().map(|s| s.start).collect()
+}
+
+/// The repro of the issue: a fixed store whose records stop in the middle (a crash zeroed a
+/// segment), with orphan segments after it and a consumer inside one of them.
+#[test]
+fn an_interrupted_fixed_repair_with_orphan_segments_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("s");
+    let params = Params::fixed(16, 85).unwrap(); // 5 records of 17 bytes a segment
+    let starts = filled(&root, params, 40);
+    assert_eq!(starts.len(), 8);
+    // Segment 425 loses its records from the second one on: the data end becomes 442.
+    zero(&root.join(format!("commitlog/{:020}", 425)), 17, 85);
+    write_offset(&root, "producer.confirmed.offset", 340);
+    write_offset(&root, "consumer.offset", 170);
+    write_offset(&root, "consumer.far.offset", 612);
+    let points = sweep(&root, "fixed, orphans and a far consumer");
+    assert!(points >= 4, "only {points} change points");
+}
+
+/// The same in a stream store: a torn tail in the middle segment, later segments orphaned.
+#[test]
+fn an_interrupted_stream_repair_with_a_torn_tail_and_orphans_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("s");
+    let params = Params::stream(256).unwrap();
+    let starts = filled(&root, params, 60);
+    assert!(starts.len() >= 5, "{starts:?}");
+    let mid = starts[starts.len() / 2];
+    zero(&root.join(format!("commitlog/{mid:020}")), 10, 40);
+    write_offset(&root, "producer.confirmed.offset", starts[1]);
+    write_offset(&root, "consumer.offset", starts[1]);
+    let late = starts[starts.len() - 2];
+    write_offset(&root, "consumer.late.offset", late);
+    let points = sweep(&root, "stream, torn tail and orphans");
+    assert!(points >= 3, "only {points} change points");
+}
+
+/// A consumer whose offset survived a power loss that the records did not (policy 2): the
+/// producer moves up to it and a gap is left; every cut of that repair converges too.
+#[test]
+fn an_interrupted_repair_leaving_a_gap_converges() {
+    for params in [Params::fixed(16, 85).unwrap(), Params::stream(256).unwrap()] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("s");
+        let starts = filled(&root, params, 30);
+        let last = *starts.last().unwrap();
+        let consumed = match params.stride() {
+            Some(m) => last + 2 * m,
+            None => last,
+        };
+        write_offset(&root, "consumer.offset", consumed);
+        // The records from the second segment on are lost; the consumer had read past them.
+        for s in &starts[1..] {
+            let path = root.join(format!("commitlog/{s:020}"));
+            let len = std::fs::metadata(&path).unwrap().len() as usize;
+            zero(&path, 0, len);
+        }
+        write_offset(&root, "producer.confirmed.offset", starts[1]);
+        sweep(&root, &format!("gap, {params:?}"));
+    }
+}
+
+/// What an operator sees of an interrupted repair: `stat` and `recover --check` report it (the
+/// check exits 4), and `mfq recover` finishes it.
+#[test]
+fn an_interrupted_repair_is_reported_and_finished_by_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("s");
+    let params = Params::fixed(16, 85).unwrap();
+    filled(&root, params, 40);
+    zero(&root.join(format!("commitlog/{:020}", 425)), 17, 85);
+    write_offset(&root, "producer.confirmed.offset", 340);
+    fault::interrupt_after(Some(2));
+    assert!(repair(&root).is_err());
+    fault::interrupt_after(None);
+    assert!(root.join("mfq-repair.json").is_file());
+    let run =
+        |args: &[&str]| common::bin::run(&common::bin::with(args, &[common::bin::arg(&root)]));
+    let check = run(&["recover", "--check"]);
+    assert_eq!(check.status.code(), Some(4), "{check:?}");
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("interrupted"),
+        "{check:?}"
+    );
+    let stat = run(&["stat"]);
+    assert!(
+        String::from_utf8_lossy(&stat.stdout).contains("interrupted"),
+        "{stat:?}"
+    );
+    let fix = run(&["recover"]);
+    assert_eq!(fix.status.code(), Some(0), "{fix:?}");
+    assert!(!root.join("mfq-repair.json").exists());
+    assert_eq!(run(&["recover", "--check"]).status.code(), Some(0));
+}
