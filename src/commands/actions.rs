@@ -42,6 +42,14 @@ fn plural(n: u64, what: &str) -> String {
 /// One action in words.
 pub fn describe(a: &Action, save_to: Option<&Path>) -> String {
     match a {
+        Action::RecordGaps { gaps } => {
+            let list: Vec<String> = gaps.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+            format!(
+                "record the gap{} {} in mfq.gaps (mfq's readers step over it)",
+                if gaps.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
+        }
         Action::SetProducer { from, to } => format!(
             "set producer offset {} -> {to}{}",
             value(*from),

@@ -137,20 +137,25 @@ impl Source {
     /// Reads the next record into `out` (waiting until `deadline` when given); false when none.
     #[inline]
     fn next(&mut self, deadline: Option<Instant>, out: &mut Output) -> anyhow::Result<bool> {
-        let rec = match (self, deadline) {
+        let rec = match (&mut *self, deadline) {
             (Source::Commit(c), None) => c.try_next(),
             (Source::Commit(c), Some(d)) => c.next_until(Some(d), None),
             (Source::Peek(o), None) => o.try_next(),
             (Source::Peek(o), Some(d)) => o.next_until(Some(d), None),
         }
         .context("cannot read the next record")?;
-        match rec {
+        let got = match rec {
             Some(r) => {
                 out.push(r.offset, r.next_offset, r.payload);
-                Ok(true)
+                true
             }
-            None => Ok(false),
-        }
+            None => false,
+        };
+        output::note_skipped_gaps(match self {
+            Source::Commit(c) => c.take_skipped_gaps(),
+            Source::Peek(o) => o.take_skipped_gaps(),
+        });
+        Ok(got)
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {

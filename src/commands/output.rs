@@ -167,6 +167,17 @@ fn push_text(out: &mut Vec<u8>, payload: &[u8]) {
     }
 }
 
+/// Says on standard error which recorded gaps a reader stepped over (records a crash lost,
+/// which a repair left as zeros on purpose), so that a reader of the output knows offsets jump.
+pub fn note_skipped_gaps(gaps: Vec<(u64, u64)>) {
+    for (a, b) in gaps {
+        let _ = writeln!(
+            std::io::stderr(),
+            "mfq: stepped over the recorded gap {a}..{b} (records a crash lost; see `mfq stat`)"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,9 +165,6 @@ fn report_repair(producer: &Producer) {
     for action in &repair.actions {
         note(format_args!("  {}", actions::describe(action, saved_in)));
     }
-    for saved in &repair.saved {
-        note(format_args!("  removed bytes saved to {}", saved.display()));
-    }
 }
 
 /// A line on standard error (a closed standard error is ignored).

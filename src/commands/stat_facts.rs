@@ -46,8 +46,8 @@ pub struct StatFacts {
     /// `producer_offset - confirmed_offset`: written but not yet known to be on disk; null
     /// when either is unknown.
     pub unflushed_bytes: Option<u64>,
-    /// The offset lags are measured to: the data end, where readers stop (the end of the
-    /// records on disk, or the producer offset past them on a record boundary).
+    /// The offset lags are measured to: the producer offset (what was written, readable or
+    /// not), or the end of the valid data when there is no producer offset.
     pub end_offset: u64,
     /// Who holds `producer.offset` (a live producer).
     pub producer: Holders,
@@ -97,11 +97,11 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
     let report = store.inspect_quick()?;
     let params = store.params();
     let segs = &report.segments;
-    // The data end, as readers and `adjust-offset ... latest` see it.
     let max_consumer = report.consumers.iter().filter_map(|c| c.offset).max();
     let end_offset =
         Extent::from_parts(*params, segs.clone(), report.producer_offset, max_consumer)
-            .data_end()?;
+            .with_gaps(report.recorded_gaps.clone())
+            .lag_end()?;
     let locks = LockTable::read();
     let layout = store.layout();
     let consumers = report

@@ -101,7 +101,9 @@ fn next_into(
         Some(d) => observer.next_until(Some(d), None),
     }
     .context("cannot read the next record")?;
-    Ok(rec
+    let got = rec
         .map(|r| out.push(r.offset, r.next_offset, r.payload))
-        .is_some())
+        .is_some();
+    output::note_skipped_gaps(observer.take_skipped_gaps());
+    Ok(got)
 }

@@ -111,14 +111,23 @@ impl Store {
             Err(Error::ParamsUnknown { .. }) if layout.list_segments()?.0.is_empty() => {
                 return Store::init(layout, req.to_params()?);
             }
-            Err(Error::NotAStore { reason, .. }) if !path.exists() || path.is_dir() => {
-                let params = req.to_params().map_err(|e| Error::NotAStore {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "{reason}, and a store is created only when its parameters are given"
-                    ),
-                    hint: e.hint(),
-                })?;
+            // Only a missing folder, or one with nothing of a store in it, becomes a new store:
+            // an unreadable mfq.json beside segments is an error to show, not a store to make.
+            Err(Error::NotAStore { reason, .. }) if holds_no_store(&layout) => {
+                let params = match req.to_params() {
+                    Ok(p) => p,
+                    Err(Error::ParamsUnknown { reason: why, need }) => {
+                        return Err(Error::NotAStore {
+                            path: path.to_path_buf(),
+                            reason: format!(
+                                "{reason}, and a store is created only when its parameters are \
+                                 given ({why})"
+                            ),
+                            hint: Some(Hint::GiveParams(need)),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                };
                 return Store::init(layout, params);
             }
             Err(e) => return Err(e),
@@ -264,6 +273,20 @@ impl Store {
     /// not be overwritten).
     pub fn default_salvage_dir(&self) -> PathBuf {
         recovery::salvage_dir(self.layout.root())
+    }
+}
+
+/// True when the path is missing, or a folder without `commitlog/`, `offset/` or `mfq.json`.
+fn holds_no_store(layout: &Layout) -> bool {
+    let root = layout.root();
+    match std::fs::symlink_metadata(root) {
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        Ok(_) if !root.is_dir() => false,
+        Ok(_) => {
+            !(layout.commitlog().exists()
+                || layout.offset_dir().exists()
+                || std::fs::symlink_metadata(layout.meta()).is_ok())
+        }
     }
 }
 

@@ -173,6 +173,10 @@ impl Layout {
     pub fn meta(&self) -> PathBuf {
         self.root.join(META_FILE)
     }
+    /// `mfq.gaps`: the gaps a repair left on purpose (see `format/gaps.rs`).
+    pub fn gaps(&self) -> PathBuf {
+        self.root.join("mfq.gaps")
+    }
     /// `mfq-repair.json`: the plan of a repair under way (see `offline/recovery/journal.rs`).
     pub fn repair_journal(&self) -> PathBuf {
         self.root.join("mfq-repair.json")

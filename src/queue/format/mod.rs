@@ -7,6 +7,7 @@
 //! paths, or the offline repairs; it may use `os` for mappings and locks.
 
 pub mod codec;
+pub mod gaps;
 pub(crate) mod infer;
 pub mod layout;
 pub mod offsets;

@@ -8,6 +8,7 @@
 
 use crate::queue::error::{Error, Result};
 use crate::queue::format::codec;
+use crate::queue::format::gaps::{self, Gap};
 use crate::queue::format::layout::{Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::{Format, Params};
@@ -328,6 +329,7 @@ pub struct Extent {
     segs: Vec<SegmentFile>,
     producer: Option<u64>,
     max_consumer: Option<u64>,
+    gaps: Vec<Gap>,
 }
 
 impl Extent {
@@ -339,7 +341,19 @@ impl Extent {
             .ok()
             .flatten();
         let max_consumer = max_consumer(layout);
-        Ok(Extent::from_parts(*params, segs, producer, max_consumer))
+        let extent = Extent::from_parts(*params, segs, producer, max_consumer);
+        Ok(extent.with_gaps(gaps::read(layout)?))
+    }
+
+    /// The same extent, with the gaps recorded in `mfq.gaps`.
+    pub fn with_gaps(mut self, gaps: Vec<Gap>) -> Extent {
+        self.gaps = gaps;
+        self
+    }
+
+    /// The recorded gaps, sorted.
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
     }
 
     /// An extent of segments already listed and offsets already read.
@@ -354,6 +368,7 @@ impl Extent {
             segs,
             producer,
             max_consumer,
+            gaps: vec![],
         }
     }
 
@@ -390,7 +405,11 @@ impl Extent {
     /// there. A producer offset past the records that no consumer reached is damage (records
     /// lost in a crash), not a gap: the data end stays where the records end.
     pub fn data_end(&self) -> Result<u64> {
-        let end = self.records_end()?;
+        let mut end = self.records_end()?;
+        // The records go on past a recorded gap that starts where they stop.
+        while let Some(g) = self.gaps.iter().find(|g| g.from == end) {
+            end = self.records_end_from(g.to)?;
+        }
         match self.producer {
             Some(p)
                 if p > end
@@ -400,6 +419,30 @@ impl Extent {
                 Ok(p)
             }
             _ => Ok(end),
+        }
+    }
+
+    /// The end of the records that start at `from` (a gap's far side) in its segment; `from`
+    /// itself where no segment holds it yet.
+    fn records_end_from(&self, from: u64) -> Result<u64> {
+        let Some(seg) = segment_for(&self.segs, from) else {
+            return Ok(from);
+        };
+        let bytes = segment_bytes(&self.params, seg)?;
+        let pos = (from - seg.start) as usize;
+        Ok(match bytes.get(pos..) {
+            Some(rest) if !rest.is_empty() => scan::valid_end(&self.params, from, rest),
+            _ => from,
+        })
+    }
+
+    /// Where lags are measured to: the producer offset when there is one (what was written,
+    /// whether or not a reader can get to it: a consumer stuck before damage still lags),
+    /// else the data end.
+    pub fn lag_end(&self) -> Result<u64> {
+        match self.producer {
+            Some(p) => Ok(p),
+            None => self.data_end(),
         }
     }
 
@@ -413,6 +456,10 @@ impl Extent {
                 earliest,
                 latest: self.records_end()?,
             });
+        }
+        // Both ends of a recorded gap are boundaries: the records stop at one, start at the other.
+        if self.gaps.iter().any(|g| g.from == offset || g.to == offset) {
+            return Ok(());
         }
         // The producer offset is where the next record goes, so it is a boundary even past a
         // zero gap that a repair left when it moved the producer up to a consumer (policy 2).

@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::queue::error::{Error, Holder, Result};
+use crate::queue::format::gaps::Gap;
 use crate::queue::format::layout::ConsumerId;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
@@ -69,6 +70,11 @@ struct Cursor {
     /// is thorough too, so a segment rolled without a 0xEE is followed at once, while a caller
     /// spinning at the end of the data pays for the next-file lookup only every 1024th poll.
     checked_at: Option<u64>,
+    /// The gaps recorded in `mfq.gaps` when the reader opened: at a gap's start the cursor
+    /// moves to its end, since nothing will ever be written inside it.
+    gaps: Vec<Gap>,
+    /// Gaps stepped over and not yet taken by [`Consumer::take_skipped_gaps`].
+    skipped: Vec<(u64, u64)>,
 }
 
 impl Cursor {
@@ -80,8 +86,11 @@ impl Cursor {
         offset: u64,
         wait: WaitOptions,
         create_wake: bool,
+        gaps: Vec<Gap>,
     ) -> Cursor {
         Cursor {
+            gaps,
+            skipped: Vec::new(),
             reader: Reader::new(layout.clone(), *params, offset),
             wake: Wake::open(&layout.wake(), create_wake),
             wake_path: layout.wake(),
@@ -139,6 +148,11 @@ impl Cursor {
         deadline: Option<Instant>,
         cancel: Option<&AtomicBool>,
     ) -> Result<Option<Record<'_>>> {
+        let at = self.reader.offset();
+        if let Some(g) = self.gaps.iter().find(|g| g.from == at) {
+            self.reader.set_offset(g.to);
+            self.skipped.push((g.from, g.to));
+        }
         let never = AtomicBool::new(false);
         let cancel = cancel.or((wait && deadline.is_none()).then_some(&never));
         match self.poll(deadline, cancel)? {
@@ -194,7 +208,7 @@ impl Consumer {
             params: *params,
             id,
             file,
-            cursor: Cursor::new(layout, params, offset, wait, true),
+            cursor: Cursor::new(layout, params, offset, wait, true, extent.gaps().to_vec()),
         })
     }
 
@@ -281,6 +295,12 @@ impl Consumer {
         self.file.sync()
     }
 
+    /// The recorded gaps (`[from, to)`, see `mfq.gaps`) the cursor stepped over since the last
+    /// call: records a crash lost, which a repair left as zeros on purpose.
+    pub fn take_skipped_gaps(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.cursor.skipped)
+    }
+
     /// Syncs the committed offset to disk.
     pub fn sync(&self) -> Result<()> {
         self.file.sync()
@@ -309,13 +329,19 @@ impl Observer {
         let offset = extent.resolve(start)?;
         extent.check_readable(offset)?;
         Ok(Observer {
-            cursor: Cursor::new(layout, params, offset, wait, false),
+            cursor: Cursor::new(layout, params, offset, wait, false, extent.gaps().to_vec()),
         })
     }
 
     /// The offset of the next record.
     pub fn position(&self) -> u64 {
         self.cursor.reader.offset()
+    }
+
+    /// The recorded gaps the cursor stepped over since the last call (see
+    /// [`Consumer::take_skipped_gaps`]).
+    pub fn take_skipped_gaps(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.cursor.skipped)
     }
 
     /// The next record if one is ready.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::plan::{Action, Plan};
 use super::{fault, journal};
 use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::format::gaps::{self, Gap};
 use crate::queue::format::infer;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
@@ -100,6 +101,7 @@ fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
     plan.actions
         .iter()
         .map(|a| match a {
+            Action::RecordGaps { .. } => layout.gaps(),
             Action::SetProducer { .. } => layout.producer_offset(),
             Action::SetConfirmed { .. } => layout.confirmed_offset(),
             Action::SetConsumer { id, .. } => layout.consumer_offset(id),
@@ -121,7 +123,7 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     let mut applied = Applied::default();
     // Finishing an interrupted repair: its bytes were saved aside before its journal was
     // written, and some are gone already.
-    let resuming = journal::read(layout)?.as_ref() == Some(plan);
+    let resuming = matches!(journal::read(layout)?, journal::Found::Pending(p) if &p == plan);
     if !resuming {
         if let Some(dir) = &opts.save_to {
             fault::step()?;
@@ -139,6 +141,10 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     for action in plan.actions.iter().filter(|a| a.removed().is_none()) {
         fault::step()?;
         match action {
+            Action::RecordGaps { gaps: list } => {
+                let list: Vec<Gap> = list.iter().map(|&(from, to)| Gap { from, to }).collect();
+                gaps::write(layout, &list)?
+            }
             Action::SetProducer { to, .. } => {
                 offsets::write_offset_durable(&layout.producer_offset(), *to)?
             }

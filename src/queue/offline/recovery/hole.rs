@@ -6,8 +6,10 @@
 //! appended since (and report the producer and the consumer as ahead of the data).
 //!
 //! A gap is recognised only in its exact repaired shape: it starts where the valid records
-//! end, ends at the highest consumer offset, and every byte of it is zero (or in no file),
-//! except a stream segment-end marker where the records stop.
+//! end, ends where a gap recorded in `mfq.gaps` says (or, for a gap an older repair left
+//! unrecorded, at the highest consumer offset), and every byte of it is zero (or in no file),
+//! except a stream segment-end marker where the records stop. A repair records every gap it
+//! steps over or leaves, so that later runs never take one for the data end.
 //!
 //! This module only reads.
 
@@ -27,7 +29,14 @@ pub(super) fn resume_point(
     cur: Option<u64>,
     end: u64,
 ) -> Result<Option<u64>> {
-    let Some(k) = r.max_consumer().filter(|k| *k > end) else {
+    // A gap recorded in `mfq.gaps` is known by its start; one an older repair left without a
+    // record is known by the consumer it ends at.
+    let recorded = r
+        .recorded_gaps
+        .iter()
+        .find(|g| g.from <= end && end < g.to)
+        .map(|g| g.to);
+    let Some(k) = recorded.or_else(|| r.max_consumer().filter(|k| *k > end)) else {
         return Ok(None);
     };
     // A stream segment that starts inside the valid records conflicts with them: it is an

@@ -8,6 +8,7 @@ use std::path::Path;
 use super::walk::{walk_fixed, walk_stream};
 use super::{ConsumerState, Depth, IssueKind, OrphanSegment, OversizedSegment, Report, Severity};
 use crate::queue::error::Result;
+use crate::queue::format::gaps;
 use crate::queue::format::layout::{Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::{Format, Params, ParamsSource};
@@ -42,17 +43,29 @@ pub(crate) fn inspect(
         oversized: vec![],
         gaps: vec![],
         bad_offset_files: vec![],
+        recorded_gaps: gaps::read(layout)?,
         pending: None,
         issues: vec![],
     };
-    if let Some(plan) = super::journal::read(layout)? {
-        let n = plan.actions.len();
-        r.push(
-            IssueKind::InterruptedRepair,
-            Severity::Repair,
-            format!("a repair was interrupted with {n} changes planned; a repair finishes it"),
-        );
-        r.pending = Some(plan);
+    match super::journal::read(layout)? {
+        super::journal::Found::None => {}
+        super::journal::Found::Pending(plan) => {
+            let n = plan.actions.len();
+            r.push(
+                IssueKind::InterruptedRepair,
+                Severity::Repair,
+                format!("a repair was interrupted with {n} changes planned; a repair finishes it"),
+            );
+            r.pending = Some(plan);
+        }
+        super::journal::Found::Stale(why) => {
+            let msg = format!(
+                "a repair was interrupted, but the store changed since ({why}): its plan is \
+                 void, and a repair plans anew"
+            );
+            r.push(IssueKind::InterruptedRepair, Severity::Repair, msg)
+                .file(&layout.repair_journal());
+        }
     }
     r.producer_offset = read_lenient(&mut r, &layout.producer_offset());
     r.confirmed_offset = read_lenient(&mut r, &layout.confirmed_offset());
@@ -73,8 +86,43 @@ pub(crate) fn inspect(
         super::below::check_below_scan(&mut r, params)?;
     }
     check_offsets(&mut r, params);
+    check_gaps(&mut r);
     check_blocked_segment(&mut r);
     Ok(r)
+}
+
+/// Gaps: one the scan stepped over that `mfq.gaps` does not record needs a repair (to record
+/// it); a recorded one is a warning, since a .NET reader stops at its start.
+fn check_gaps(r: &mut Report) {
+    let confirmed = r.confirmed_offset;
+    let after = |to: u64| match confirmed {
+        Some(c) if c > to => format!("; records {to}..{c} after it are confirmed"),
+        _ => String::new(),
+    };
+    let unrecorded: Vec<(u64, u64)> = r
+        .gaps
+        .iter()
+        .copied()
+        .filter(|&(a, b)| a < b && !r.recorded_gaps.iter().any(|g| g.from <= a && b <= g.to))
+        .collect();
+    for (a, b) in unrecorded {
+        let msg = format!(
+            "a zero gap {a}..{b} that a repair left is not recorded, so a later run could take \
+             it for the end of the data{}",
+            after(b)
+        );
+        r.push(IssueKind::UnrecordedGap, Severity::Repair, msg)
+            .at(a);
+    }
+    let earliest = r.earliest;
+    let recorded: Vec<(u64, u64)> = r.recorded_gaps.iter().map(|g| (g.from, g.to)).collect();
+    for (a, b) in recorded.into_iter().filter(|&(_, b)| b > earliest) {
+        let msg = format!(
+            "recorded gap {a}..{b}: mfq's readers step over it; a .NET reader stops at {a}{}",
+            after(b)
+        );
+        r.push(IssueKind::RecordedGap, Severity::Warning, msg).at(a);
+    }
 }
 
 /// Reads an offset file however damaged; records an issue when it is not a clean 8 bytes.

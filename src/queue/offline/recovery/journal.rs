@@ -5,9 +5,15 @@
 //! repair cut short at any point and run again ends in the store one uninterrupted repair
 //! leaves, whatever a half-applied store would look like to a fresh inspection.
 //!
+//! A journal is trusted only while the store is in a state its plan leads through: each file
+//! it names must be as it was when the plan was made, or as the plan leaves it (an offset
+//! file's old or new value; a range's old bytes, by hash, or zeros; a segment's old length and
+//! bytes, or no file). A store that changed otherwise since (a .NET producer appended) voids
+//! the journal: it is reported, and the next repair plans anew.
+//!
 //! File format (JSON, version 1): `{"version":1,"producer_offset":N,"actions":[...]}`, each
-//! action tagged like [`Action`]'s JSON, segments named by file name inside `commitlog/`.
-//! This module only reads, writes and deletes that file.
+//! action tagged like [`Action`]'s JSON with what its file held before, segments named by file
+//! name inside `commitlog/`. This module only reads, writes and deletes that file.
 
 use std::path::Path;
 
@@ -32,27 +38,37 @@ struct Journal {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 enum Step {
+    RecordGaps {
+        gaps: Vec<(u64, u64)>,
+    },
     SetProducer {
         to: u64,
+        was: Option<u64>,
     },
     SetConfirmed {
         to: u64,
+        was: Option<u64>,
     },
     SetConsumer {
         name: String,
         to: u64,
+        was: Option<u64>,
     },
     ZeroTail {
         segment: String,
         from_pos: u64,
         to_pos: u64,
+        hash: u64,
     },
     TrimSegment {
         segment: String,
         to_len: u64,
+        from_len: u64,
     },
     RemoveSegment {
         segment: String,
+        len: u64,
+        hash: u64,
     },
 }
 
@@ -61,13 +77,53 @@ fn segment_name(path: &Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
-fn step(a: &Action) -> Step {
-    match a {
-        Action::SetProducer { to, .. } => Step::SetProducer { to: *to },
-        Action::SetConfirmed { to, .. } => Step::SetConfirmed { to: *to },
+/// FNV-1a over a file's bytes `[from, to)` (clipped to its length): stable across versions
+/// and processes, enough to tell "as it was" from "changed since".
+fn hash_range(path: &Path, from: u64, to: u64) -> Result<Option<u64>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let end = (to as usize).min(bytes.len());
+    let start = (from as usize).min(end);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in &bytes[start..end] {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    Ok(Some(h))
+}
+
+/// Whether a file's bytes `[from, to)` (clipped to its length) are all zero.
+fn zero_range(path: &Path, from: u64, to: u64) -> bool {
+    std::fs::read(path).is_ok_and(|b| {
+        let end = (to as usize).min(b.len());
+        b[(from as usize).min(end)..end].iter().all(|&x| x == 0)
+    })
+}
+
+fn len_of(path: &Path) -> Option<u64> {
+    std::fs::symlink_metadata(path).ok().map(|m| m.len())
+}
+
+/// One action with what its file holds now (before the repair changes it).
+fn step(layout: &Layout, a: &Action) -> Result<Step> {
+    let now = |p: std::path::PathBuf| offsets::read_offset(&p).ok().flatten();
+    Ok(match a {
+        Action::RecordGaps { gaps } => Step::RecordGaps { gaps: gaps.clone() },
+        Action::SetProducer { to, .. } => Step::SetProducer {
+            to: *to,
+            was: now(layout.producer_offset()),
+        },
+        Action::SetConfirmed { to, .. } => Step::SetConfirmed {
+            to: *to,
+            was: now(layout.confirmed_offset()),
+        },
         Action::SetConsumer { id, to, .. } => Step::SetConsumer {
             name: id.name().to_string(),
             to: *to,
+            was: now(layout.consumer_offset(id)),
         },
         Action::ZeroTail {
             path,
@@ -78,18 +134,27 @@ fn step(a: &Action) -> Step {
             segment: segment_name(path),
             from_pos: *from_pos,
             to_pos: *to_pos,
+            hash: hash_range(path, *from_pos, *to_pos)?.unwrap_or(0),
         },
-        Action::TrimSegment { path, to_len, .. } => Step::TrimSegment {
+        Action::TrimSegment {
+            path,
+            to_len,
+            from_len,
+        } => Step::TrimSegment {
             segment: segment_name(path),
             to_len: *to_len,
+            from_len: *from_len,
         },
         Action::RemoveSegment { path, .. } => Step::RemoveSegment {
             segment: segment_name(path),
+            len: len_of(path).unwrap_or(0),
+            hash: hash_range(path, 0, u64::MAX)?.unwrap_or(0),
         },
-    }
+    })
 }
 
-fn action(layout: &Layout, s: Step) -> Result<Action> {
+/// The action of a step, if its file is as the plan found it or as it leaves it; else why not.
+fn action(layout: &Layout, s: Step) -> Result<std::result::Result<Action, String>> {
     let seg = |name: &str| -> Result<std::path::PathBuf> {
         // Only plain segment names: a journal never points outside commitlog/.
         match crate::queue::format::layout::parse_segment_name(name) {
@@ -97,49 +162,87 @@ fn action(layout: &Layout, s: Step) -> Result<Action> {
             None => Err(bad(layout, &format!("{name:?} is not a segment name"))),
         }
     };
-    // The values the offset files hold now, as a fresh plan would show them.
     let now = |p: std::path::PathBuf| offsets::read_offset(&p).ok().flatten();
+    let offset = |what: &str, cur: Option<u64>, was: Option<u64>, to: u64| {
+        if cur == was || cur == Some(to) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} holds {cur:?}, neither {was:?} as planned from nor {to}"
+            ))
+        }
+    };
     Ok(match s {
-        Step::SetProducer { to } => Action::SetProducer {
-            from: now(layout.producer_offset()),
-            to,
-        },
-        Step::SetConfirmed { to } => Action::SetConfirmed {
-            from: now(layout.confirmed_offset()),
-            to,
-        },
-        Step::SetConsumer { name, to } => {
+        Step::RecordGaps { gaps } => Ok(Action::RecordGaps { gaps }),
+        Step::SetProducer { to, was } => {
+            let cur = now(layout.producer_offset());
+            offset("producer.offset", cur, was, to).map(|()| Action::SetProducer { from: cur, to })
+        }
+        Step::SetConfirmed { to, was } => {
+            let cur = now(layout.confirmed_offset());
+            offset("producer.confirmed.offset", cur, was, to)
+                .map(|()| Action::SetConfirmed { from: cur, to })
+        }
+        Step::SetConsumer { name, to, was } => {
             let id = match name.as_str() {
                 "consumer" => ConsumerId::Default,
                 other => ConsumerId::parse(other)?,
             };
-            Action::SetConsumer {
+            let cur = now(layout.consumer_offset(&id));
+            offset(&name, cur, was, to).map(|()| Action::SetConsumer {
                 name,
-                from: now(layout.consumer_offset(&id)),
+                from: cur,
                 id,
                 to,
                 lost: None,
-            }
+            })
         }
         Step::ZeroTail {
             segment,
             from_pos,
             to_pos,
-        } => Action::ZeroTail {
-            path: seg(&segment)?,
-            from_pos,
-            to_pos,
-            records: 0,
-        },
-        Step::TrimSegment { segment, to_len } => Action::TrimSegment {
-            path: seg(&segment)?,
-            from_len: 0,
+            hash,
+        } => {
+            let path = seg(&segment)?;
+            let same = hash_range(&path, from_pos, to_pos)? == Some(hash);
+            if same || zero_range(&path, from_pos, to_pos) {
+                Ok(Action::ZeroTail {
+                    path,
+                    from_pos,
+                    to_pos,
+                    records: 0,
+                })
+            } else {
+                Err(format!(
+                    "{segment} changed at positions {from_pos}..{to_pos}"
+                ))
+            }
+        }
+        Step::TrimSegment {
+            segment,
             to_len,
-        },
-        Step::RemoveSegment { segment } => Action::RemoveSegment {
-            path: seg(&segment)?,
-            records: 0,
-        },
+            from_len,
+        } => {
+            let path = seg(&segment)?;
+            match len_of(&path) {
+                Some(l) if l == from_len || l == to_len => Ok(Action::TrimSegment {
+                    path,
+                    from_len: l,
+                    to_len,
+                }),
+                other => Err(format!("{segment} is {other:?} bytes long")),
+            }
+        }
+        Step::RemoveSegment { segment, len, hash } => {
+            let path = seg(&segment)?;
+            let gone = len_of(&path).is_none();
+            if gone || (len_of(&path) == Some(len) && hash_range(&path, 0, u64::MAX)? == Some(hash))
+            {
+                Ok(Action::RemoveSegment { path, records: 0 })
+            } else {
+                Err(format!("{segment} changed"))
+            }
+        }
     })
 }
 
@@ -153,12 +256,23 @@ fn bad(layout: &Layout, why: &str) -> Error {
     }
 }
 
+/// What the journal says.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// No repair is under way.
+    None,
+    /// An interrupted repair whose plan still fits the store: the next repair finishes it.
+    Pending(Plan),
+    /// An interrupted repair whose store changed since (why): it is void.
+    Stale(String),
+}
+
 /// The plan of an interrupted repair, if a journal is there.
-pub(crate) fn read(layout: &Layout) -> Result<Option<Plan>> {
+pub(crate) fn read(layout: &Layout) -> Result<Found> {
     let path = layout.repair_journal();
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::None),
         Err(e) => return Err(Error::io("stat", &path, e)),
     };
     if !meta.is_file() || meta.len() > MAX_LEN {
@@ -170,12 +284,14 @@ pub(crate) fn read(layout: &Layout) -> Result<Option<Plan>> {
     if j.version != VERSION {
         return Err(bad(layout, &format!("version {}", j.version)));
     }
-    let actions = j
-        .actions
-        .into_iter()
-        .map(|s| action(layout, s))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some(Plan {
+    let mut actions = Vec::new();
+    for s in j.actions {
+        match action(layout, s)? {
+            Ok(a) => actions.push(a),
+            Err(why) => return Ok(Found::Stale(why)),
+        }
+    }
+    Ok(Found::Pending(Plan {
         actions,
         producer_offset: j.producer_offset,
     }))
@@ -186,7 +302,11 @@ pub(crate) fn write(layout: &Layout, plan: &Plan) -> Result<()> {
     let j = Journal {
         version: VERSION,
         producer_offset: plan.producer_offset,
-        actions: plan.actions.iter().map(step).collect(),
+        actions: plan
+            .actions
+            .iter()
+            .map(|a| step(layout, a))
+            .collect::<Result<Vec<_>>>()?,
     };
     let text = serde_json::to_vec_pretty(&j)
         .map_err(|e| Error::io("encode", layout.repair_journal(), std::io::Error::other(e)))?;

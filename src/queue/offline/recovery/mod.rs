@@ -45,6 +45,7 @@ pub use plan::{plan, Action, Plan, Removed};
 pub(crate) use producer::repair_for_producer;
 pub use producer::Repair;
 
+use crate::queue::format::gaps::Gap;
 use crate::queue::format::layout::{ConsumerId, SegmentFile, StrayFile};
 use crate::queue::format::params::{Format, ParamsSource};
 
@@ -111,6 +112,11 @@ pub enum IssueKind {
     BadOffsetFile,
     /// A file in `commitlog/` that is not a segment.
     StrayFile,
+    /// A zero gap a repair left on purpose is not recorded in `mfq.gaps` (a later run could
+    /// take it for the data end): a repair records it.
+    UnrecordedGap,
+    /// A recorded gap: mfq's readers step over it; a .NET reader stops at its start.
+    RecordedGap,
     /// A repair was interrupted (its journal, `mfq-repair.json`, is still there): the next
     /// repair finishes that plan.
     InterruptedRepair,
@@ -225,6 +231,8 @@ pub struct Report {
     /// Offset files whose length is not 8.
     #[serde(skip)]
     pub bad_offset_files: Vec<PathBuf>,
+    /// The gaps recorded in `mfq.gaps`.
+    pub recorded_gaps: Vec<Gap>,
     /// The plan of an interrupted repair (its journal): the next repair finishes it.
     #[serde(skip)]
     pub pending: Option<Plan>,

@@ -14,6 +14,11 @@ use crate::queue::format::layout::ConsumerId;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    /// Record the gaps a repair left or stepped over in `mfq.gaps` (the whole new list).
+    RecordGaps {
+        /// Every gap `[from, to)` to record.
+        gaps: Vec<(u64, u64)>,
+    },
     /// Rewrite `producer.offset`.
     SetProducer {
         /// Old value (None: missing or unreadable).
@@ -187,17 +192,36 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
     // Between the data end and the producer lies the zero gap the repair leaves (policy 2), and
     // a scan steps over gaps an earlier repair left: a consumer inside one would wait on zeros
     // there forever, so it moves to the gap's far side.
+    // A consumer at a gap's very start moves too: a .NET reader there would wait forever.
     let gaps = r.gaps.iter().copied().chain([(end, producer)]);
-    let gaps: Vec<(u64, u64)> = gaps.collect();
+    let gaps: Vec<(u64, u64)> = gaps.filter(|(a, b)| a < b).collect();
     let new_consumers: Vec<Moved> = new_consumers
         .into_iter()
         .map(
-            |(i, to, lost)| match gaps.iter().find(|(a, b)| to > *a && to < *b) {
+            |(i, to, lost)| match gaps.iter().find(|(a, b)| to >= *a && to < *b) {
                 Some(&(_, b)) => (i, b, lost.or(Some((to, b)))),
                 None => (i, to, lost),
             },
         )
         .collect();
+    // Every gap left or stepped over is recorded, so that no later run takes it for the data
+    // end (gaps wholly before the earliest record are forgotten with their segments).
+    let mut record: Vec<(u64, u64)> = r
+        .recorded_gaps
+        .iter()
+        .map(|g| (g.from, g.to))
+        .chain(gaps.iter().copied())
+        .filter(|&(_, b)| r.segments.is_empty() || b > r.earliest)
+        .collect();
+    record.sort_unstable();
+    record.dedup();
+    // A gap inside a recorded one adds nothing.
+    let all = record.clone();
+    record.retain(|&(a, b)| {
+        !all.iter()
+            .any(|&(c, d)| (c, d) != (a, b) && c <= a && b <= d)
+    });
+    let known: Vec<(u64, u64)> = r.recorded_gaps.iter().map(|g| (g.from, g.to)).collect();
     for o in &r.oversized {
         actions.push(Action::TrimSegment {
             path: o.path.clone(),
@@ -218,6 +242,9 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
             path: o.path.clone(),
             records: o.records,
         });
+    }
+    if record != known {
+        actions.push(Action::RecordGaps { gaps: record });
     }
     let producer_file_bad = r
         .bad_offset_files

@@ -66,6 +66,7 @@ impl Store {
             oversized: vec![],
             gaps: vec![],
             bad_offset_files: vec![],
+            recorded_gaps: vec![],
             pending: None,
             issues: vec![],
         };
@@ -661,13 +662,20 @@ fn stream_segments_off_the_chain_are_removed_and_the_producer_moves_back() {
     );
 }
 
+/// The action that records the gaps a repair leaves or steps over.
+fn record_gaps(gaps: &[(u64, u64)]) -> Action {
+    Action::RecordGaps {
+        gaps: gaps.to_vec(),
+    }
+}
+
 #[test]
 fn a_consumer_past_the_data_end_takes_the_producer_with_it_and_leaves_a_gap() {
     // Policy 2: the producer resumes at the consumer's offset (the bytes from the data end up
     // to it stay zero); the consumer keeps its offset.
     assert_plan(
         &consumer_past_the_end(),
-        vec![set_producer(Some(130), 300)],
+        vec![record_gaps(&[(130, 300)]), set_producer(Some(130), 300)],
         300,
     );
 }
@@ -679,6 +687,7 @@ fn a_consumer_in_a_removed_segment_keeps_its_offset_and_the_producer_resumes_the
         vec![
             zero_tail(100, 30, 101, 2),
             remove(300, 5),
+            record_gaps(&[(130, 320)]),
             set_producer(Some(350), 320),
             set_confirmed(Some(340), 320),
         ],
@@ -691,6 +700,7 @@ fn a_consumer_inside_the_gap_the_repair_leaves_moves_to_its_far_side_and_reports
     assert_plan(
         &consumer_in_the_new_gap(),
         vec![
+            record_gaps(&[(130, 300)]),
             set_producer(Some(130), 300),
             set_consumer("audit", Some(200), 300, Some((200, 300))),
         ],
@@ -703,6 +713,7 @@ fn a_misaligned_consumer_past_the_data_end_is_snapped_down_and_the_producer_foll
     assert_plan(
         &misaligned_consumer_past_the_end(),
         vec![
+            record_gaps(&[(130, 300)]),
             set_producer(Some(130), 300),
             set_consumer("consumer", Some(305), 300, None),
         ],
@@ -722,7 +733,11 @@ fn a_stream_consumer_past_the_data_end_takes_the_producer_to_its_exact_offset() 
         .build();
     assert_plan(
         &r,
-        vec![zero_tail(0, 300, 4096, 0), set_producer(Some(300), 333)],
+        vec![
+            zero_tail(0, 300, 4096, 0),
+            record_gaps(&[(300, 333)]),
+            set_producer(Some(300), 333),
+        ],
         333,
     );
 }
@@ -731,7 +746,10 @@ fn a_stream_consumer_past_the_data_end_takes_the_producer_to_its_exact_offset() 
 fn a_consumer_inside_an_earlier_repairs_gap_moves_to_its_far_side() {
     assert_plan(
         &consumer_in_an_earlier_gap(),
-        vec![set_consumer("audit", Some(200), 300, Some((200, 300)))],
+        vec![
+            record_gaps(&[(130, 300)]),
+            set_consumer("audit", Some(200), 300, Some((200, 300))),
+        ],
         350,
     );
 }
@@ -850,6 +868,7 @@ fn actions_come_in_apply_order_segments_first_then_producer_confirmed_and_consum
             zero_tail(100, 30, 101, 1),
             remove(300, 3),
             remove(400, 0),
+            record_gaps(&[(130, 250)]),
             set_producer(Some(500), 250),
             set_confirmed(Some(450), 250),
             set_consumer("audit", Some(125), 120, None),
@@ -868,7 +887,7 @@ fn the_producers_own_repair_leaves_consumer_files_alone_but_never_moves_behind_o
     assert_eq!(
         p,
         Plan {
-            actions: vec![set_producer(Some(130), 300)],
+            actions: vec![record_gaps(&[(130, 300)]), set_producer(Some(130), 300)],
             producer_offset: 300,
         }
     );
@@ -881,6 +900,7 @@ fn the_producers_own_repair_leaves_consumer_files_alone_but_never_moves_behind_o
                 zero_tail(100, 30, 101, 1),
                 remove(300, 3),
                 remove(400, 0),
+                record_gaps(&[(130, 250)]),
                 set_producer(Some(500), 250),
                 set_confirmed(Some(450), 250),
             ],
@@ -926,6 +946,12 @@ fn repaired(r: &Report, p: &Plan) -> Report {
                 s.len = *to_len;
             }
             Action::ZeroTail { .. } => {}
+            Action::RecordGaps { gaps } => {
+                after.recorded_gaps = gaps
+                    .iter()
+                    .map(|&(from, to)| crate::queue::format::gaps::Gap { from, to })
+                    .collect();
+            }
             Action::RemoveSegment { path, .. } => after.segments.retain(|s| &s.path != path),
             Action::SetProducer { to, .. } => after.producer_offset = Some(*to),
             Action::SetConfirmed { to, .. } => after.confirmed_offset = Some(*to),
@@ -975,7 +1001,11 @@ fn a_store_repaired_under_policy_2_is_left_as_it_is() {
         .consumer("consumer", 300)
         .consumer("audit", 300)
         .build();
-    assert_plan(&r, vec![], 300);
+    // A repair before gaps were recorded left it unrecorded: recording it is all there is to do.
+    assert_plan(&r, vec![record_gaps(&[(130, 300)])], 300);
+    let mut recorded = r.clone();
+    recorded.recorded_gaps = vec![crate::queue::format::gaps::Gap { from: 130, to: 300 }];
+    assert_plan(&recorded, vec![], 300);
     // The same with records appended past the gap since.
     let r = Store::fixed()
         .segments(&[0, 100, 300])
@@ -985,7 +1015,7 @@ fn a_store_repaired_under_policy_2_is_left_as_it_is() {
         .consumer("consumer", 300)
         .consumer("audit", 300)
         .build();
-    assert_plan(&r, vec![], 370);
+    assert_plan(&r, vec![record_gaps(&[(130, 300)])], 370);
 }
 
 #[test]
