@@ -7,9 +7,12 @@
 
 mod common;
 
-use std::path::Path;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use common::bin::*;
+use common::*;
 
 /// The README's bound for `consume` into a pipe: records committed beyond what the reader read.
 const PIPE_BOUND: u64 = 64;
@@ -55,4 +58,107 @@ fn consume_into_head_commits_what_nobody_read() {
         );
         assert!(committed > 0 || lines == 0);
     }
+}
+
+/// A folder name that is not valid UTF-8.
+fn non_utf8_dir(parent: &Path) -> PathBuf {
+    parent.join(OsStr::from_bytes(b"store-\xff"))
+}
+
+/// Runs `mfq` with `args`, any of which may be a non-UTF-8 path.
+fn run_os(args: &[&OsStr]) -> std::process::Output {
+    run_cmd(mfq().args(args), b"")
+}
+
+#[test]
+fn consume_wait_overflow_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    numbered_store(&s, 1);
+    ok(&run(&["consume", arg(&s)]));
+    let out = run(&["consume", arg(&s), "--wait", "18446744073709551615s"]);
+    expect(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("--wait"), "{err}");
+}
+
+#[test]
+fn recover_json_on_a_non_utf8_path_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = non_utf8_dir(dir.path());
+    numbered_store_os(&s);
+    let out = run_os(&[OsStr::new("recover"), s.as_os_str(), OsStr::new("--json")]);
+    let json = expect(&out, 0);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let path = v["report"]["path"].as_str().unwrap();
+    assert!(path.ends_with("store-\u{fffd}"), "{path}");
+}
+
+#[test]
+fn dump_segment_json_on_a_non_utf8_path_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = non_utf8_dir(dir.path());
+    numbered_store_os(&s);
+    let out = run_os(&[
+        OsStr::new("dump-segment"),
+        OsStr::new("-s"),
+        s.as_os_str(),
+        OsStr::new("00000000000000000000"),
+        OsStr::new("--json"),
+    ]);
+    let json = expect(&out, 0);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let path = v["segment"].as_str().unwrap();
+    assert!(path.contains("store-\u{fffd}"), "{path}");
+}
+
+#[test]
+fn adjust_offset_json_on_a_non_utf8_path_panics_after_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = non_utf8_dir(dir.path());
+    numbered_store_os(&s);
+    ok(&run_os(&[OsStr::new("consume"), s.as_os_str()]));
+    let before = consumer_offset(&s, "consumer.offset").unwrap();
+    let out = run_os(&[
+        OsStr::new("adjust-offset"),
+        OsStr::new("-s"),
+        s.as_os_str(),
+        OsStr::new("consumer"),
+        OsStr::new("+1"),
+        OsStr::new("--json"),
+    ]);
+    let json = expect(&out, 0);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let path = v["changes"][0]["path"].as_str().unwrap();
+    assert!(path.contains("store-\u{fffd}"), "{path}");
+    let after = consumer_offset(&s, "consumer.offset").unwrap();
+    assert_eq!(v["changes"][0]["to"], after);
+    assert_eq!(v["changes"][0]["from"], before);
+    let next = ok(&run_os(&[
+        OsStr::new("consume"),
+        s.as_os_str(),
+        OsStr::new("--peek"),
+    ]));
+    assert_eq!(
+        text(&next).trim(),
+        "2",
+        "the consumer skipped exactly one message"
+    );
+}
+
+/// A stream store at a path that may not be UTF-8, holding `0` .. `9`.
+fn numbered_store_os(store: &Path) {
+    let input: String = (0..10).map(|i| format!("{i}\n")).collect();
+    let out = run_cmd(
+        mfq().args([
+            OsStr::new("produce"),
+            store.as_os_str(),
+            OsStr::new("--format"),
+            OsStr::new("stream"),
+            OsStr::new("--segment-size"),
+            OsStr::new("4KiB"),
+        ]),
+        input.as_bytes(),
+    );
+    ok(&out);
 }

@@ -57,6 +57,13 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let wait = args.wait.map(Duration::from);
+    if let (Some(d), Some(given)) = (wait, args.wait) {
+        if let Err(e) = deadline_after(d) {
+            return Err(
+                Exit::new(ExitStatus::Usage, format!("invalid --wait {given}: {e}")).into(),
+            );
+        }
+    }
     let taken = take(
         &mut source,
         limit,
@@ -120,7 +127,7 @@ fn take_into(
         if !source.next(None, out)? {
             deliver(source, out, stdout)?;
             let Some(d) = wait else { break };
-            let deadline = Some(Instant::now() + d);
+            let deadline = Some(deadline_after(d)?);
             if !output::wait_watching_stdout(deadline, |until| source.next(Some(until), out))? {
                 break;
             }
@@ -132,6 +139,16 @@ fn take_into(
     }
     deliver(source, out, stdout)?;
     Ok(taken)
+}
+
+/// The instant `d` from now; an error (not a panic) when the clock cannot represent it.
+fn deadline_after(d: Duration) -> anyhow::Result<Instant> {
+    Instant::now().checked_add(d).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} is too long a wait for the clock",
+            humantime::format_duration(d)
+        )
+    })
 }
 
 /// Writes the batch, waits on a pipe until the reader has read it, then commits the consumer

@@ -76,6 +76,7 @@ pub struct Pruned {
     /// that the store stays contiguous).
     pub skipped: Vec<SegmentFile>,
     /// The segment a live process held, if any.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::opt_path")]
     pub held: Option<std::path::PathBuf>,
 }
 

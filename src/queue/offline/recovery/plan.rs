@@ -46,6 +46,7 @@ pub enum Action {
     /// Zero the bytes of a segment from a position to its end (after saving them).
     ZeroTail {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// First position.
         from_pos: u64,
@@ -58,6 +59,7 @@ pub enum Action {
     /// saving the bytes cut).
     TrimSegment {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// Its length now.
         from_len: u64,
@@ -67,6 +69,7 @@ pub enum Action {
     /// Remove a segment past the data end (after saving it).
     RemoveSegment {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// Complete records in it.
         records: u64,
