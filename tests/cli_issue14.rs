@@ -162,3 +162,54 @@ fn numbered_store_os(store: &Path) {
     );
     ok(&out);
 }
+
+/// A stream store of 4 KiB segments holding `n` messages of 1000 bytes (several segments),
+/// without any consumer offset file.
+fn multi_segment_store(store: &Path, n: usize) {
+    let line = "x".repeat(999) + "\n";
+    let args = [
+        "produce",
+        arg(store),
+        "--format",
+        "stream",
+        "--segment-size",
+        "4KiB",
+    ];
+    ok(&run_in(&args, line.repeat(n).as_bytes()));
+}
+
+/// The start offsets of the segments of `store`.
+fn segment_starts(store: &Path) -> Vec<u64> {
+    let mut out: Vec<u64> = std::fs::read_dir(store.join("commitlog"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_str().unwrap().parse().unwrap())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn prune_without_consumer_offset_deletes_what_a_dotnet_consumer_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    multi_segment_store(&s, 20);
+    assert_eq!(consumer_offset(&s, "consumer.offset"), None);
+    let starts = segment_starts(&s);
+    assert!(starts.len() >= 4, "{starts:?}");
+    let before = starts[2].to_string();
+    // A .NET consumer would start at 0: nothing goes without --force.
+    let out = expect(&run(&["prune", arg(&s), "--before", &before]), 0);
+    assert!(out.contains("the consumer at 0"), "{out}");
+    assert_eq!(segment_starts(&s), starts);
+    let out = expect(&run(&["prune", arg(&s), "--before", "consumed"]), 0);
+    assert!(out.contains("deleted 0 segment(s)"), "{out}");
+    assert_eq!(segment_starts(&s), starts);
+    assert_eq!(consumer_offset(&s, "consumer.offset"), None);
+    // Forced: the segments go, and consumer.offset is created at the new earliest offset.
+    let out = expect(&run(&["prune", arg(&s), "--before", &before, "--force"]), 0);
+    assert!(out.contains("created offset/consumer.offset"), "{out}");
+    assert_eq!(segment_starts(&s), starts[2..]);
+    assert_eq!(consumer_offset(&s, "consumer.offset"), Some(starts[2]));
+    let check = run(&["recover", arg(&s), "--check"]);
+    expect(&check, 0);
+}

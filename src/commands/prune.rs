@@ -106,6 +106,21 @@ fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>) -> anyhow::Result<()> {
         };
         writeln!(out, "kept {}  ({why})", name(&k.segment))?;
     }
+    let created = pruned.map_or(plan.default_consumer_created_at, |p| {
+        p.default_consumer_created_at
+    });
+    if let Some(at) = created {
+        let verb = if pruned.is_some() {
+            "created"
+        } else {
+            "would create"
+        };
+        writeln!(
+            out,
+            "{verb} offset/consumer.offset at {at}: the default consumer had no offset file, \
+             and a .NET process would start it at 0, in a deleted segment"
+        )?;
+    }
     if plan.delete.is_empty() && plan.kept.is_empty() {
         writeln!(out, "no segment lies wholly before {}", plan.before)?;
     }
