@@ -213,3 +213,86 @@ fn prune_without_consumer_offset_deletes_what_a_dotnet_consumer_needs() {
     let check = run(&["recover", arg(&s), "--check"]);
     expect(&check, 0);
 }
+
+#[test]
+fn produce_past_i64_max_writes_negative_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    std::fs::create_dir_all(s.join("commitlog")).unwrap();
+    let start = 9_223_372_036_854_771_712u64; // 4096 below i64::MAX + 1
+    std::fs::write(
+        s.join("commitlog").join(format!("{start:020}")),
+        vec![0u8; 4096],
+    )
+    .unwrap();
+    let line = "y".repeat(99) + "\n";
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "stream",
+        "--segment-size",
+        "4KiB",
+    ];
+    let out = run_in(&args, line.repeat(100).as_bytes());
+    expect(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("beyond the .NET limit of 9223372036854775807"),
+        "{err}"
+    );
+    for name in ["producer.offset", "producer.confirmed.offset"] {
+        let v = offset_value(&s, name);
+        assert!(v <= i64::MAX as u64 && v >= start, "{name} = {v}");
+    }
+    // The store stays consistent: recover finds nothing to repair.
+    expect(&run(&["recover", arg(&s), "--check"]), 0);
+}
+
+#[test]
+fn segment_name_beyond_u64_is_called_not_a_20_digit_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    multi_segment_store(&s, 2);
+    std::fs::write(s.join("commitlog/99999999999999999999"), b"").unwrap();
+    let out = run(&["stat", arg(&s), "--json"]);
+    let json = stdout(&out);
+    assert!(
+        json.contains("beyond the .NET limit of 9223372036854775807"),
+        "{json}"
+    );
+    assert!(!json.contains("not a 20-digit"), "{json}");
+}
+
+#[test]
+fn fixed_segment_off_the_span_is_silently_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s");
+    let args = [
+        "produce",
+        arg(&s),
+        "--format",
+        "fixed",
+        "--record-size",
+        "16",
+        "--segment-size",
+        "100",
+        "--pad",
+    ];
+    ok(&run_in(&args, b"a\nb\nc\n"));
+    let odd = s.join("commitlog").join(format!("{:020}", 1_000_003u64));
+    std::fs::copy(s.join("commitlog/00000000000000000000"), &odd).unwrap();
+    for cmd in [
+        vec!["stat", arg(&s), "--json"],
+        vec!["recover", arg(&s), "--check", "--json"],
+    ] {
+        let out = run(&cmd);
+        let json = stdout(&out) + &stderr(&out);
+        assert!(!json.contains("panicked"), "{json}");
+        assert!(json.contains("00000000000001000003"), "{cmd:?}: {json}");
+        assert!(
+            json.contains("must start at a multiple of the span"),
+            "{cmd:?}: {json}"
+        );
+    }
+}

@@ -38,6 +38,15 @@ pub fn segment_name(start: u64) -> String {
     format!("{start:020}")
 }
 
+/// Why a file name is not a segment name: not 20 ASCII digits, or 20 digits beyond the
+/// largest offset .NET can store (`i64::MAX`).
+pub fn not_a_segment_name(name: &str) -> &'static str {
+    if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
+        return "a 20-digit name whose offset is beyond the .NET limit of 9223372036854775807";
+    }
+    "not a 20-digit segment name"
+}
+
 /// Parses a segment file name: exactly 20 ASCII digits whose value fits an i64.
 pub fn parse_segment_name(name: &str) -> Option<u64> {
     if name.len() != 20 || !name.bytes().all(|b| b.is_ascii_digit()) {
@@ -235,8 +244,8 @@ impl Layout {
                     reason: "a segment name that is not a regular file",
                 }),
                 None => stray.push(StrayFile {
+                    reason: not_a_segment_name(&name.to_string_lossy()),
                     path,
-                    reason: "not a 20-digit segment name",
                 }),
             }
         }
