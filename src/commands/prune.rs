@@ -29,10 +29,8 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
 fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::Result<()> {
     let before = match args.before {
         PruneBefore::Offset(o) => o,
-        PruneBefore::Consumed => match prune::slowest_consumer(store.layout())? {
-            Some((_, k)) => k,
-            None => anyhow::bail!("the store has no consumer offsets; give --before OFFSET"),
-        },
+        // Without consumer.offset, the default consumer counts at 0 (see queue::prune).
+        PruneBefore::Consumed => prune::slowest_consumer(store.layout())?.1,
     };
     let plan = prune::plan_prune(store.layout(), store.params(), before, args.force)?;
     let pruned = if args.dry_run {

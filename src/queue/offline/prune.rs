@@ -101,8 +101,9 @@ impl Pruned {
 
 /// The slowest consumer (name, committed offset). The default consumer always exists: without
 /// its offset file it is at offset 0, where a .NET consumer would start.
-pub fn slowest_consumer(layout: &Layout) -> Result<Option<(String, u64)>> {
-    Ok(slowest_of(with_default(offsets::read_consumers(layout)?)))
+pub fn slowest_consumer(layout: &Layout) -> Result<(String, u64)> {
+    let slowest = slowest_of(with_default(offsets::read_consumers(layout)?));
+    Ok(slowest.unwrap_or_else(|| (ConsumerId::Default.name().to_string(), 0)))
 }
 
 /// The consumers with offset files, and the default consumer at 0 when its file is missing.
