@@ -79,7 +79,10 @@ fn consume_wait_overflow_panics() {
     let out = run(&["consume", arg(&s), "--wait", "18446744073709551615s"]);
     expect(&out, 2);
     let err = stderr(&out);
-    assert!(err.contains("--wait"), "{err}");
+    assert!(
+        err.contains("invalid --wait") && err.contains("longer than the clock"),
+        "{err}"
+    );
 }
 
 #[test]

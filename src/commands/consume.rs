@@ -58,10 +58,9 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
     }
     let wait = args.wait.map(Duration::from);
     if let (Some(d), Some(given)) = (wait, args.wait) {
-        if let Err(e) = deadline_after(d) {
-            return Err(
-                Exit::new(ExitStatus::Usage, format!("invalid --wait {given}: {e}")).into(),
-            );
+        if deadline_after(d).is_err() {
+            let why = format!("invalid --wait {given}: longer than the clock can count");
+            return Err(Exit::new(ExitStatus::Usage, why).into());
         }
     }
     let taken = take(
@@ -144,10 +143,8 @@ fn take_into(
 /// The instant `d` from now; an error (not a panic) when the clock cannot represent it.
 fn deadline_after(d: Duration) -> anyhow::Result<Instant> {
     Instant::now().checked_add(d).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} is too long a wait for the clock",
-            humantime::format_duration(d)
-        )
+        let d = humantime::format_duration(d);
+        anyhow::anyhow!("a wait of {d} is longer than the clock can count")
     })
 }
 
