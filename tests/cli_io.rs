@@ -338,10 +338,11 @@ fn wait_receives_a_message_produced_later() {
         .spawn()
         .unwrap();
     ok(&run(&["produce", arg(&s), "-m", "late"]));
-    let status = wait_bounded(&mut child);
-    assert!(status.success());
+    // Read before waiting: into a pipe, consume commits (and exits) once the reader has read.
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let status = wait_bounded(&mut child);
+    assert!(status.success());
     assert!(out.contains(r#""text":"late""#), "{out}");
     assert_eq!(consumer_offset(&s, "consumer.offset"), Some(9));
 }

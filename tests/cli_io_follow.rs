@@ -268,14 +268,22 @@ fn stat_shows_a_live_consumer() {
         "--wait",
         "25s",
     ]);
-    // It commits "one" before waiting for the second message, so once the commit is visible
-    // (read without a lock) it holds its offset file.
+    // It commits "one" once the reader has taken it from the pipe, before waiting for the
+    // second message, so once the commit is visible (read without a lock) it holds its offset
+    // file.
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "one\n");
     let t0 = std::time::Instant::now();
     while consumer_offset(&s, "consumer.live.offset") != Some(8) && t0.elapsed() < BOUND {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let v = stat_json(&s);
     ok(&run(&["produce", arg(&s), "-m", "two"]));
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "two\n");
     assert!(wait_bounded(&mut child).success());
     let live = &v["consumers"][0];
     assert_eq!(live["name"], "live");

@@ -1,11 +1,17 @@
 //! `mfq consume`: takes up to N messages for a consumer, prints them in the `--output` layout
 //! and commits exactly what reached standard output.
 //!
-//! Commit rule: records are formatted into a batch (at most 4096 records or 256 KiB); a batch
-//! is written and flushed, and only then is the consumer's offset committed to the end of it.
-//! A failed write (a closed pipe) commits nothing of the failed batch, so records may be
-//! delivered again but never lost. A batch is also delivered before waiting (`--wait`), and a
-//! wait ends early, as a closed pipe, when standard output hangs up.
+//! Commit rule: records are formatted into a batch (at most 4096 records or 256 KiB; on a pipe
+//! at most [`PIPE_BATCH_RECORDS`]); a batch is written and flushed, and only then is the
+//! consumer's offset committed to the end of it. On a pipe, a successful write only means the
+//! bytes sit in the pipe's buffer (64 KiB and more), which a reader that exits (`| head -n 3`)
+//! discards: there the batch is committed only once the reader has read all of it (the pipe is
+//! empty), and the next batch is written only after that. So at most one batch, up to
+//! `PIPE_BATCH_RECORDS` records, is committed but not used by a reader that read it and then
+//! stopped; nothing is committed that the reader did not read. A failed write (a closed pipe)
+//! commits nothing of the failed batch, so records may be delivered again but never lost. A
+//! batch is also delivered before waiting (`--wait`), and a wait ends early, as a closed pipe,
+//! when standard output hangs up.
 //! `--peek` reads through an observer at the consumer's offset and changes no file.
 //!
 //! This module must not write segments or move any offset but the chosen consumer's.
@@ -24,6 +30,11 @@ use crate::exit::{Exit, ExitStatus};
 
 /// Records per batch at most (see the module comment).
 const BATCH_RECORDS: u64 = 4096;
+
+/// Records per batch at most when standard output is a pipe: the most a reader that stops
+/// early (`| head`) may have read, and so been committed, without using it. The README states
+/// this number; change both together.
+pub const PIPE_BATCH_RECORDS: u64 = 64;
 
 /// How waiting readers of the command line poll: a short spin, then the engine's futex.
 pub const CLI_WAIT: WaitOptions = WaitOptions {
@@ -46,6 +57,12 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let wait = args.wait.map(Duration::from);
+    if let (Some(d), Some(given)) = (wait, args.wait) {
+        if deadline_after(d).is_err() {
+            let why = format!("invalid --wait {given}: longer than the clock can count");
+            return Err(Exit::new(ExitStatus::Usage, why).into());
+        }
+    }
     let taken = take(
         &mut source,
         limit,
@@ -71,13 +88,29 @@ fn take(
     out: &mut Output,
 ) -> anyhow::Result<u64> {
     let mut stdout = output::stdout_writer();
-    let result = take_into(source, limit, wait, out, &mut stdout);
+    let pipe = output::stdout_is_pipe();
+    let batch = if pipe {
+        PIPE_BATCH_RECORDS
+    } else {
+        BATCH_RECORDS
+    };
+    let mut sink = Sink {
+        w: &mut stdout,
+        pipe,
+    };
+    let result = take_into(source, limit, wait, out, &mut sink, batch);
     if result.is_err() {
         // The records read before a damaged one are printed (and committed) before the error
         // is: the consumer stops at the damaged record.
-        let _ = deliver(source, out, &mut stdout);
+        let _ = deliver(source, out, &mut sink);
     }
     result
+}
+
+/// Standard output and whether it is a pipe (see the module comment).
+struct Sink<'a> {
+    w: &'a mut dyn Write,
+    pipe: bool,
 }
 
 fn take_into(
@@ -85,20 +118,21 @@ fn take_into(
     limit: u64,
     wait: Option<Duration>,
     out: &mut Output,
-    stdout: &mut impl Write,
+    stdout: &mut Sink,
+    batch: u64,
 ) -> anyhow::Result<u64> {
     let mut taken = 0;
     while taken < limit {
         if !source.next(None, out)? {
             deliver(source, out, stdout)?;
             let Some(d) = wait else { break };
-            let deadline = Some(Instant::now() + d);
+            let deadline = Some(deadline_after(d)?);
             if !output::wait_watching_stdout(deadline, |until| source.next(Some(until), out))? {
                 break;
             }
         }
         taken += 1;
-        if out.is_full() || out.pending() >= BATCH_RECORDS {
+        if out.is_full() || out.pending() >= batch {
             deliver(source, out, stdout)?;
         }
     }
@@ -106,13 +140,25 @@ fn take_into(
     Ok(taken)
 }
 
-/// Writes the batch, then commits the consumer to its end.
-fn deliver(source: &mut Source, out: &mut Output, stdout: &mut impl Write) -> anyhow::Result<()> {
+/// The instant `d` from now; an error (not a panic) when the clock cannot represent it.
+fn deadline_after(d: Duration) -> anyhow::Result<Instant> {
+    Instant::now().checked_add(d).ok_or_else(|| {
+        let d = humantime::format_duration(d);
+        anyhow::anyhow!("a wait of {d} is longer than the clock can count")
+    })
+}
+
+/// Writes the batch, waits on a pipe until the reader has read it, then commits the consumer
+/// to its end.
+fn deliver(source: &mut Source, out: &mut Output, stdout: &mut Sink) -> anyhow::Result<()> {
     if out.pending() == 0 {
         return Ok(());
     }
-    out.write_to(stdout)
+    out.write_to(&mut stdout.w)
         .context("cannot write to standard output")?;
+    if stdout.pipe {
+        output::wait_drained()?;
+    }
     source.commit().context("cannot commit the consumer offset")
 }
 

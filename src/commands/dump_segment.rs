@@ -281,7 +281,7 @@ fn print_json(
         })
         .collect();
     let value = serde_json::json!({
-        "segment": path,
+        "segment": path.to_string_lossy(),
         "start": start,
         "length": bytes.len(),
         "format": params.format(),

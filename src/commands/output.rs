@@ -113,6 +113,49 @@ pub fn stdout_writer() -> Box<dyn Write> {
     }
 }
 
+/// Whether standard output is a pipe (or a FIFO): what was written to it is delivered only once
+/// the reader has taken it out of the pipe, so `consume` waits for that before it commits
+/// ([`wait_drained`]).
+pub fn stdout_is_pipe() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Waits until the reader of the pipe on standard output has read every byte written to it
+/// (the pipe holds none). Ends as a failed write to a closed pipe does (a `BrokenPipe` error)
+/// when the reader closed its end first, whether or not it read what the pipe held.
+pub fn wait_drained() -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut pause = Duration::from_micros(10);
+    let mut round = 0u32;
+    loop {
+        match rustix::io::ioctl_fionread(&stdout) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            // Not a pipe after all (nothing to wait for).
+            Err(_) => return Ok(()),
+        }
+        if stdout_hung_up() {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe))
+                .context("cannot write to standard output");
+        }
+        // A reader that keeps up drains the pipe within microseconds: give it the CPU first,
+        // then sleep, longer and longer, for a slow one.
+        round += 1;
+        if round <= 64 {
+            std::thread::yield_now();
+            continue;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
+    }
+}
+
 /// How often a reader waiting for records checks whether standard output has hung up.
 const HANGUP_CHECK: Duration = Duration::from_millis(250);
 

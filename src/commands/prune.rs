@@ -29,10 +29,8 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
 fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::Result<()> {
     let before = match args.before {
         PruneBefore::Offset(o) => o,
-        PruneBefore::Consumed => match prune::slowest_consumer(store.layout())? {
-            Some((_, k)) => k,
-            None => anyhow::bail!("the store has no consumer offsets; give --before OFFSET"),
-        },
+        // Without consumer.offset, the default consumer counts at 0 (see queue::prune).
+        PruneBefore::Consumed => prune::slowest_consumer(store.layout())?.1,
     };
     let plan = prune::plan_prune(store.layout(), store.params(), before, args.force)?;
     let pruned = if args.dry_run {
@@ -105,6 +103,21 @@ fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>) -> anyhow::Result<()> {
             }
         };
         writeln!(out, "kept {}  ({why})", name(&k.segment))?;
+    }
+    let created = pruned.map_or(plan.default_consumer_created_at, |p| {
+        p.default_consumer_created_at
+    });
+    if let Some(at) = created {
+        let verb = if pruned.is_some() {
+            "created"
+        } else {
+            "would create"
+        };
+        writeln!(
+            out,
+            "{verb} offset/consumer.offset at {at}: the default consumer had no offset file, \
+             and a .NET process would start it at 0, in a deleted segment"
+        )?;
     }
     if plan.delete.is_empty() && plan.kept.is_empty() {
         writeln!(out, "no segment lies wholly before {}", plan.before)?;

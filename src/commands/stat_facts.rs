@@ -24,7 +24,8 @@ pub const SCAN_SEGMENTS: u32 = 256;
 /// Everything `mfq stat` reports. `stat --json` prints this object.
 #[derive(Debug, Serialize)]
 pub struct StatFacts {
-    /// The store folder as given.
+    /// The store folder as given (lossy text when it is not UTF-8).
+    #[serde(serialize_with = "mfq::queue::layout::lossy::path")]
     pub path: PathBuf,
     /// `"fixed"` or `"stream"`.
     pub format: Format,

@@ -166,6 +166,16 @@ pub enum Error {
         /// What would let it through, if anything.
         hint: Option<Hint>,
     },
+    /// An offset would pass the .NET limit: both .NET libraries keep offsets (segment names,
+    /// offset files) as signed 64-bit numbers, so nothing may lie beyond `i64::MAX`.
+    #[error("offset {offset} is beyond the .NET limit of {} ({what})", i64::MAX)]
+    OffsetLimit {
+        /// The offset that would be reached or was found (wider than `u64`: a 20-digit name
+        /// may exceed it).
+        offset: u128,
+        /// What reached it.
+        what: String,
+    },
     /// Syncing written records to disk failed (the background flusher or an inline flush);
     /// the records after the confirmed offset are not known to be on disk.
     #[error("cannot sync {} to disk", path.display())]

@@ -38,6 +38,15 @@ pub fn segment_name(start: u64) -> String {
     format!("{start:020}")
 }
 
+/// Why a file name is not a segment name: not 20 ASCII digits, or 20 digits beyond the
+/// largest offset .NET can store (`i64::MAX`).
+pub fn not_a_segment_name(name: &str) -> &'static str {
+    if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
+        return "a 20-digit name whose offset is beyond the .NET limit of 9223372036854775807";
+    }
+    "not a 20-digit segment name"
+}
+
 /// Parses a segment file name: exactly 20 ASCII digits whose value fits an i64.
 pub fn parse_segment_name(name: &str) -> Option<u64> {
     if name.len() != 20 || !name.bytes().all(|b| b.is_ascii_digit()) {
@@ -109,12 +118,40 @@ impl std::fmt::Display for ConsumerId {
     }
 }
 
+/// Paths as JSON text, lossily (U+FFFD for bytes that are not UTF-8), for
+/// `#[serde(serialize_with)]`: serde's own `Path` serialization fails on such a path, and a
+/// report or a plan must serialize whatever the store's path is.
+pub mod lossy {
+    use std::path::{Path, PathBuf};
+
+    use serde::Serializer;
+
+    /// One path.
+    pub fn path<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&p.to_string_lossy())
+    }
+
+    /// An optional path.
+    pub fn opt_path<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_some(&p.to_string_lossy()),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// A list of paths.
+    pub fn paths<S: Serializer>(ps: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ps.iter().map(|p| p.to_string_lossy()))
+    }
+}
+
 /// One segment file found in `commitlog/`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SegmentFile {
     /// Logical offset of its first record (from the name).
     pub start: u64,
     /// Full path.
+    #[serde(serialize_with = "lossy::path")]
     pub path: PathBuf,
     /// Length on disk in bytes.
     pub len: u64,
@@ -124,6 +161,7 @@ pub struct SegmentFile {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StrayFile {
     /// Full path.
+    #[serde(serialize_with = "lossy::path")]
     pub path: PathBuf,
     /// Why it was skipped.
     pub reason: &'static str,
@@ -214,8 +252,8 @@ impl Layout {
                     reason: "a segment name that is not a regular file",
                 }),
                 None => stray.push(StrayFile {
+                    reason: not_a_segment_name(&name.to_string_lossy()),
                     path,
-                    reason: "not a 20-digit segment name",
                 }),
             }
         }

@@ -62,6 +62,7 @@ pub struct Change {
     /// `producer`, `confirmed`, `consumer` or a consumer name.
     pub name: String,
     /// The file.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
     pub path: PathBuf,
     /// Its value now (None: missing or unreadable).
     pub from: Option<u64>,

@@ -8,6 +8,12 @@
 //! offset and the one holding the producer offset (or the data end, if lower) stay. The last
 //! segment always stays, even with `force`, so the store keeps its position.
 //!
+//! A store without `offset/consumer.offset` has a default consumer all the same: a .NET
+//! process that opens it creates that file at offset 0 and starts there. So the missing file
+//! counts as the default consumer at offset 0, and a forced prune that deletes segments writes
+//! `consumer.offset` at the new earliest offset (before it deletes anything), so that a .NET
+//! process opens the pruned store cleanly instead of creating it at 0, in a deleted segment.
+//!
 //! This module must not print or decide how results are shown.
 
 use serde::Serialize;
@@ -58,6 +64,9 @@ pub struct PrunePlan {
     pub delete: Vec<SegmentFile>,
     /// Segments that lie before `before` but stay.
     pub kept: Vec<Kept>,
+    /// The offset `offset/consumer.offset` is created at, when it is missing and segments are
+    /// deleted: the new earliest offset (see the module comment).
+    pub default_consumer_created_at: Option<u64>,
 }
 
 impl PrunePlan {
@@ -76,7 +85,11 @@ pub struct Pruned {
     /// that the store stays contiguous).
     pub skipped: Vec<SegmentFile>,
     /// The segment a live process held, if any.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::opt_path")]
     pub held: Option<std::path::PathBuf>,
+    /// The offset `offset/consumer.offset` was created at, if it was missing (see the module
+    /// comment).
+    pub default_consumer_created_at: Option<u64>,
 }
 
 impl Pruned {
@@ -86,9 +99,19 @@ impl Pruned {
     }
 }
 
-/// The slowest consumer (name, committed offset), if any consumer exists.
-pub fn slowest_consumer(layout: &Layout) -> Result<Option<(String, u64)>> {
-    Ok(slowest_of(offsets::read_consumers(layout)?))
+/// The slowest consumer (name, committed offset). The default consumer always exists: without
+/// its offset file it is at offset 0, where a .NET consumer would start.
+pub fn slowest_consumer(layout: &Layout) -> Result<(String, u64)> {
+    let slowest = slowest_of(with_default(offsets::read_consumers(layout)?));
+    Ok(slowest.unwrap_or_else(|| (ConsumerId::Default.name().to_string(), 0)))
+}
+
+/// The consumers with offset files, and the default consumer at 0 when its file is missing.
+fn with_default(mut consumers: Vec<(ConsumerId, u64)>) -> Vec<(ConsumerId, u64)> {
+    if !consumers.iter().any(|(id, _)| *id == ConsumerId::Default) {
+        consumers.push((ConsumerId::Default, 0));
+    }
+    consumers
 }
 
 fn slowest_of(consumers: Vec<(ConsumerId, u64)>) -> Option<(String, u64)> {
@@ -104,6 +127,8 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
     let producer = offsets::read_offset(&layout.producer_offset())?;
     let consumers = offsets::read_consumers(layout)?;
     let max_consumer = consumers.iter().map(|(_, k)| *k).max();
+    let default_missing = !consumers.iter().any(|(id, _)| *id == ConsumerId::Default);
+    let consumers = with_default(consumers);
     let extent = Extent::from_parts(*params, layout.list_segments()?.0, producer, max_consumer);
     let segs = extent.segments();
     let slowest = slowest_of(consumers);
@@ -113,6 +138,7 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
         before,
         delete: vec![],
         kept: vec![],
+        default_consumer_created_at: None,
     };
     for (i, seg) in segs.iter().enumerate() {
         let seg_end = match params.stride() {
@@ -146,6 +172,10 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
             None => plan.delete.push(seg.clone()),
         }
     }
+    // Deleted segments are a prefix of `segs`, and the last segment always stays.
+    if default_missing && !plan.delete.is_empty() {
+        plan.default_consumer_created_at = segs.get(plan.delete.len()).map(|s| s.start);
+    }
     Ok(plan)
 }
 
@@ -168,6 +198,17 @@ pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
                 continue;
             }
         };
+        if let Some(at) = plan
+            .default_consumer_created_at
+            .filter(|_| out.deleted.is_empty())
+        {
+            // Before the first deletion, so that no crash leaves the store without it.
+            let file = layout.consumer_offset(&ConsumerId::Default);
+            if offsets::read_offset(&file)?.is_none() {
+                offsets::write_offset_durable(&file, at)?;
+                out.default_consumer_created_at = Some(at);
+            }
+        }
         std::fs::remove_file(&seg.path).ctx("remove", &seg.path)?;
         out.deleted.push(seg.clone());
     }

@@ -148,6 +148,7 @@ impl Producer {
     pub fn append(&mut self, payload: &[u8]) -> Result<u64> {
         self.check_open()?;
         self.check_size(payload.len())?;
+        self.check_limit(payload.len())?;
         let at = self.offset;
         let pos = match self.params.format() {
             Format::Fixed => self.write_fixed(payload)?,
@@ -176,6 +177,27 @@ impl Producer {
     fn check_open(&self) -> Result<()> {
         if self.closed {
             return Err(Error::Usage("the producer is closed".into()));
+        }
+        Ok(())
+    }
+
+    /// Refuses a record that would end past `i64::MAX`, the largest offset .NET can store:
+    /// past it, offset files would read as negative numbers.
+    #[inline]
+    fn check_limit(&self, len: usize) -> Result<()> {
+        let need = match self.params.format() {
+            Format::Fixed => len as u64 + 1,
+            Format::Stream => (len + STREAM_OVERHEAD) as u64,
+        };
+        let end = self.offset as u128 + need as u128;
+        if end > i64::MAX as u128 {
+            return Err(Error::OffsetLimit {
+                offset: end,
+                what: format!(
+                    "a message of {len} bytes at producer offset {}",
+                    self.offset
+                ),
+            });
         }
         Ok(())
     }

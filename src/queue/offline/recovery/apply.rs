@@ -33,12 +33,14 @@ pub struct ApplyOptions {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Applied {
     /// Files written into the save folder.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::paths")]
     pub saved: Vec<PathBuf>,
     /// Actions carried out.
     pub actions: usize,
     /// `mfq.json`, when the repair left files that no longer show the store's parameters and
     /// they were recorded there (see [`keep_params_known`]).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::opt_path")]
     pub params_recorded: Option<PathBuf>,
 }
 

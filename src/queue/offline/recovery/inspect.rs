@@ -156,6 +156,23 @@ fn check_files(r: &mut Report, params: &Params) {
         r.push(IssueKind::StrayFile, Severity::Warning, msg)
             .file(&s.path);
     }
+    if let Some(span) = (params.format() == Format::Fixed).then(|| params.span()) {
+        for s in r
+            .segments
+            .iter()
+            .filter(|s| s.start % span != 0)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let msg = format!(
+                "a fixed segment must start at a multiple of the span {span}: \
+                 no .NET reader or producer opens this file"
+            );
+            r.push(IssueKind::StrayFile, Severity::Warning, msg)
+                .file(&s.path)
+                .at(s.start);
+        }
+    }
     let want = params.file_len();
     for s in r.segments.clone() {
         let fixed = params.format() == Format::Fixed;

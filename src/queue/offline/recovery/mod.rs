@@ -133,6 +133,7 @@ pub struct Issue {
     pub message: String,
     /// The file concerned, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::opt_path")]
     pub path: Option<PathBuf>,
     /// The logical offset concerned, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +159,7 @@ pub struct ConsumerState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TailRegion {
     /// The segment file.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
     pub path: PathBuf,
     /// Its start offset.
     pub segment_start: u64,
@@ -173,6 +175,7 @@ pub struct TailRegion {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OrphanSegment {
     /// The file.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
     pub path: PathBuf,
     /// Its start offset.
     pub start: u64,
@@ -184,6 +187,7 @@ pub struct OrphanSegment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OversizedSegment {
     /// The file.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
     pub path: PathBuf,
     /// Its length.
     pub len: u64,
@@ -195,6 +199,7 @@ pub struct OversizedSegment {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     /// The store folder.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
     pub path: PathBuf,
     /// The format.
     pub format: Format,

@@ -51,6 +51,7 @@ pub enum Action {
     /// Zero the bytes of a segment from a position to its end (after saving them).
     ZeroTail {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// First position.
         from_pos: u64,
@@ -63,6 +64,7 @@ pub enum Action {
     /// saving the bytes cut).
     TrimSegment {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// Its length now.
         from_len: u64,
@@ -72,6 +74,7 @@ pub enum Action {
     /// Remove a segment past the data end (after saving it).
     RemoveSegment {
         /// The segment file.
+        #[serde(serialize_with = "crate::queue::format::layout::lossy::path")]
         path: PathBuf,
         /// Complete records in it.
         records: u64,

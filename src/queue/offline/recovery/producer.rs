@@ -19,6 +19,7 @@ pub struct Repair {
     /// The actions taken (empty after a clean shutdown).
     pub actions: Vec<Action>,
     /// Where removed bytes were saved.
+    #[serde(serialize_with = "crate::queue::format::layout::lossy::paths")]
     pub saved: Vec<std::path::PathBuf>,
 }
 
