@@ -5,12 +5,15 @@
 //!   passes), a producer filling the disk gets a clear error when a segment cannot be
 //!   allocated, never a SIGBUS (exit 135), and what it wrote reads back. The allocation
 //!   fallback itself is tested without a mount in `os/sys/tests.rs`.
+//! - `dump-segment` of a large file survives the file being cut under it (what
+//!   `recover --force` does to an oversized fixed segment while a reader holds it).
 
 mod common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::bin::*;
 
@@ -111,5 +114,50 @@ fn produce_on_a_filesystem_without_fallocate_fails_cleanly_at_disk_full() {
     assert!(lines.len() > 100_000, "only {} records read", lines.len());
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(*l, (i + 1).to_string());
+    }
+}
+
+#[test]
+fn dump_segment_survives_a_concurrent_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("00000000000000000000");
+    // A fixed segment of 16-byte records, ~96 MiB: the walk reads every slot.
+    let slots = (96usize << 20) / 17;
+    let mut bytes = vec![0u8; slots * 17 + 1];
+    for (i, slot) in bytes.chunks_exact_mut(17).enumerate() {
+        slot[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        slot[16] = 0xFF;
+    }
+    for i in 0..8u64 {
+        std::fs::write(&path, &bytes).unwrap();
+        let mut child = mfq()
+            .args([
+                "dump-segment",
+                arg(&path),
+                "--format",
+                "fixed",
+                "--record-size",
+                "16",
+                "--limit",
+                "3",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Cut it at a different moment each time: before, while and after it is read.
+        std::thread::sleep(Duration::from_millis(i * 25));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(17 * 3 + 1)
+            .unwrap();
+        let status = wait_bounded(&mut child);
+        assert_eq!(status.signal(), None, "iteration {i}: killed: {status:?}");
+        assert!(
+            matches!(status.code(), Some(0 | 4)),
+            "iteration {i}: {status:?}"
+        );
     }
 }
