@@ -231,3 +231,38 @@ fn recover_check_passes_on_an_empty_record_store() {
         assert_eq!(common::store_files(&root), before, "{}", root.display());
     }
 }
+
+#[test]
+fn a_live_reader_takes_an_empty_record_written_after_it_polled() {
+    // `a`, then nothing yet: the reader waits at 6 (zero header), then at 11 in the 5-byte
+    // tail of a 16-byte segment, where only an empty record fits and no 0xEE ever comes.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("live");
+    let mut seg = vec![0u8; 16];
+    seg[..6].copy_from_slice(&[1, 0, 0, 0, b'a', 0xFF]);
+    write_store(&root, &[(0, seg)], 6);
+    let req = ParamsRequest {
+        format: Some(mfq::queue::Format::Stream),
+        record_size: None,
+        segment_size: Some(16),
+    };
+    let store = Store::open(&root, &req).unwrap();
+    let mut obs = store.observer(StartAt::Earliest).unwrap();
+    let mut next = || obs.try_next().unwrap().map(|r| r.to_owned());
+    assert_eq!(next().map(|r| r.payload), Some(b"a".to_vec()));
+    assert!(next().is_none(), "nothing at 6 yet");
+    let seg0 = root.join("commitlog/00000000000000000000");
+    common::poke(&seg0, 6, &[0, 0, 0, 0, 0xFF]);
+    let r = next().expect("the empty record at 6");
+    assert_eq!((r.offset, r.next_offset, r.payload.len()), (6, 11, 0));
+    assert!(next().is_none(), "nothing in the 5-byte tail yet");
+    common::poke(&seg0, 11, &[0, 0, 0, 0, 0xFF]);
+    let r = next().expect("the empty record filling the tail");
+    assert_eq!((r.offset, r.next_offset, r.payload.len()), (11, 16, 0));
+    assert!(next().is_none(), "no next segment yet");
+    let mut s16 = vec![0u8; 16];
+    s16[..6].copy_from_slice(&[1, 0, 0, 0, b'b', 0xFF]);
+    std::fs::write(root.join("commitlog/00000000000000000016"), s16).unwrap();
+    let r = next().expect("b in the next segment");
+    assert_eq!((r.offset, r.payload), (16, b"b".to_vec()));
+}
