@@ -6,8 +6,9 @@
 //! consumer resume and let a producer append after what was kept. Nothing may panic.
 //!
 //! Payload bytes carry no checksum in either format, so a flipped payload byte (or a flipped
-//! marker of an unwritten fixed slot, which makes a zero record) is delivered as is: only the
-//! record holding the flipped byte may differ.
+//! marker of an unwritten fixed slot, which makes a zero record, or a stream byte 4 bytes past
+//! the records, which makes an empty record) is delivered as is: only the record holding the
+//! flipped byte may differ.
 
 mod engine_util;
 
@@ -91,7 +92,12 @@ fn first_touched(orig: &Original, d: &Damage) -> (usize, Option<usize>) {
         }
     }
     let after = in_seg.last().map_or(first_seg, |r| r.0 + 1);
-    let excused = (d.flip && orig.params.record_size().is_some()).then_some(after);
+    // A stream byte flipped to 0xFF 4 bytes past a segment's records makes .NET's empty record
+    // (`00 00 00 00 FF`) of the unwritten space there, as a flipped fixed marker makes a zero
+    // record.
+    let records_end = in_seg.last().map_or(start, |r| r.1.next_offset);
+    let empty = orig.params.record_size().is_none() && logical == records_end + 4;
+    let excused = (d.flip && (orig.params.record_size().is_some() || empty)).then_some(after);
     (after, excused)
 }
 

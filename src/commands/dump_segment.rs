@@ -34,20 +34,20 @@ const PREVIEW: usize = 48;
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
     let (path, start, params) = locate(global, args).context("cannot find the segment")?;
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
-    let sum = positions::with_file_bytes(&path, |bytes| -> anyhow::Result<Summary> {
+    let need = rows::bytes_needed(&params);
+    let sum = positions::with_file_bytes(&path, need, |bytes, file_len| {
         let Dump {
             rows,
             more,
             summary,
-        } = rows::rows(&params, start, bytes, limit);
+        } = rows::rows_of_file(&params, start, bytes, file_len, limit);
+        let file = (bytes, file_len);
         if global.json {
-            print_json(&path, start, &params, bytes, &rows, &summary, more)?;
+            print_json(&path, start, &params, file, &rows, &summary, more)?;
         } else {
-            print_text(
-                &path, start, &params, bytes, &rows, more, &summary, args.hex,
-            )?;
+            print_text(&path, start, &params, file, &rows, more, &summary, args.hex)?;
         }
-        Ok(summary)
+        anyhow::Ok(summary)
     })
     .with_context(|| format!("cannot read {}", path.display()))??;
     match sum.first_damaged_position {
@@ -171,7 +171,7 @@ fn print_text(
     path: &Path,
     start: u64,
     params: &Params,
-    bytes: &[u8],
+    (bytes, file_len): (&[u8], u64),
     rows: &[Row],
     more: usize,
     sum: &Summary,
@@ -184,7 +184,7 @@ fn print_text(
         out,
         "{}; start offset {start}; file {} bytes",
         describe(params),
-        bytes.len()
+        file_len
     )?;
     writeln!(
         out,
@@ -265,7 +265,7 @@ fn print_json(
     path: &Path,
     start: u64,
     params: &Params,
-    bytes: &[u8],
+    (bytes, file_len): (&[u8], u64),
     rows: &[Row],
     sum: &Summary,
     not_shown: usize,
@@ -283,7 +283,7 @@ fn print_json(
     let value = serde_json::json!({
         "segment": path.to_string_lossy(),
         "start": start,
-        "length": bytes.len(),
+        "length": file_len,
         "format": params.format(),
         "record_size": params.record_size(),
         "segment_size": params.segment_size(),

@@ -68,9 +68,28 @@ pub struct Dump {
     pub summary: Summary,
 }
 
-/// Rows and summary of a segment, keeping at most `limit` rows (memory stays bounded on a
-/// segment of any size). `bytes` is the file's content (any length).
+/// How many bytes of a file [`rows_of_file`] looks at: the length the parameters give, and
+/// what it examines past it.
+pub fn bytes_needed(params: &Params) -> u64 {
+    params.file_len().saturating_add(EXAMINE as u64)
+}
+
+/// Rows and summary of a segment whose whole content is `bytes`.
+#[cfg(test)]
 pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
+    rows_of_file(params, start, bytes, bytes.len() as u64, limit)
+}
+
+/// Rows and summary of a segment, keeping at most `limit` rows (memory stays bounded on a
+/// segment of any size). `bytes` is the start of a file of `file_len` bytes: at least
+/// [`bytes_needed`] of it, or all of it (a file cut while it was read may give fewer).
+pub fn rows_of_file(
+    params: &Params,
+    start: u64,
+    bytes: &[u8],
+    file_len: u64,
+    limit: usize,
+) -> Dump {
     let expected = params.file_len();
     // A short file reads as zeros up to `expected`, but only as far as the walk can tell them
     // apart (`zero_tail_room`); the rest is added below without walking it, so a huge
@@ -89,7 +108,7 @@ pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
         more: 0,
         summary: Summary {
             expected_length: expected,
-            unexpected_length: (bytes.len() as u64 != expected).then_some(bytes.len() as u64),
+            unexpected_length: (file_len != expected).then_some(file_len),
             ..Summary::default()
         },
     };
@@ -170,7 +189,7 @@ pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
         Format::Fixed => params.span() as usize,
         Format::Stream => expected as usize,
     };
-    let file_end = (expected as usize).max(bytes.len());
+    let file_end = (expected as usize).max(file_len as usize);
     if file_end > records_end {
         // Only the file's own bytes can be non-zero; past them the segment reads as zeros.
         let examined = (records_end + EXAMINE).min(bytes.len());

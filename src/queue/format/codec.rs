@@ -10,12 +10,16 @@
 //!
 //! Stream format (MappedFileQueues.Stream):
 //!   record position | length | field
-//!   0               | 4      | payload length, i32 little-endian, 1..=min(0xFFFFFF, S-5)
+//!   0               | 4      | payload length, i32 little-endian, 0..=min(0xFFFFFF, S-5)
 //!   4               | len    | payload
 //!   4 + len         | 1      | end marker 0xFF (written last, release store)
 //!   When the next record does not fit, the producer writes 0xEE at the current position if at
 //!   least 6 bytes remain (a tail of 0-5 bytes gets nothing). The file is exactly S bytes.
 //!   Offsets count record bytes only; the 0xEE byte and the tail do not advance them.
+//!
+//!   The empty record: .NET's producer accepts an empty payload and writes `00 00 00 00 FF`
+//!   (5 bytes, so it also fits a 5-byte tail, which never gets a 0xEE). It is a valid record;
+//!   a zero header followed by 0x00 is unwritten space. mfq's producer refuses to write one.
 //! ```
 //!
 //! This module owns the byte layout and nothing else: no I/O, no mappings, no policies.
@@ -71,7 +75,8 @@ pub enum StreamSlot {
         /// Payload length if it is a record.
         len: usize,
     },
-    /// The segment ends here: a 0xEE marker, or a zero tail too short for any record.
+    /// The segment ends here: a 0xEE marker, or a zero tail too short for any record (a zero
+    /// tail of 5 bytes could still receive an empty record from a live .NET producer).
     SegmentEnd,
     /// Never written: zero header and zero bytes after it.
     Unwritten,
@@ -104,9 +109,20 @@ pub fn stream_header(len: usize) -> [u8; 4] {
     (len as i32).to_le_bytes()
 }
 
+/// True when `rest` starts with .NET's empty record, `00 00 00 00 FF`.
+pub fn is_empty_record(rest: &[u8]) -> bool {
+    rest.len() >= STREAM_OVERHEAD
+        && rest[..STREAM_HEADER] == [0; STREAM_HEADER]
+        && rest[STREAM_HEADER] == END_MARKER
+}
+
 /// Classifies the bytes from a record position to the end of the segment file.
 /// `max_payload` is the largest payload the store's segment size allows.
 pub fn classify_stream(rest: &[u8], max_payload: usize) -> StreamSlot {
+    // An empty record is a record wherever 5 bytes remain, the 5-byte tail included.
+    if is_empty_record(rest) {
+        return StreamSlot::Record { len: 0 };
+    }
     if rest.len() < STREAM_MIN_RECORD {
         return if is_zero(rest) {
             StreamSlot::SegmentEnd
@@ -184,6 +200,35 @@ mod tests {
             StreamSlot::Garbage
         );
         assert_eq!(classify_stream(&[0xFF; 8], 100), StreamSlot::Garbage);
+    }
+
+    #[test]
+    fn empty_record_is_a_record_and_zeros_are_not() {
+        let empty = [0, 0, 0, 0, 0xFF];
+        // Mid-segment, followed by a record or by zeros.
+        let mut rest = empty.to_vec();
+        rest.extend([1, 0, 0, 0, b'b', 0xFF, 0, 0]);
+        assert_eq!(classify_stream(&rest, 100), StreamSlot::Record { len: 0 });
+        assert_eq!(
+            classify_stream(&[0, 0, 0, 0, 0xFF, 0, 0, 0], 100),
+            StreamSlot::Record { len: 0 }
+        );
+        // The 5-byte tail: an empty record fits it exactly; zeros there are the segment end.
+        assert_eq!(classify_stream(&empty, 100), StreamSlot::Record { len: 0 });
+        assert_eq!(classify_stream(&[0; 5], 100), StreamSlot::SegmentEnd);
+        // A 4-byte tail cannot hold one.
+        assert_eq!(classify_stream(&[0, 0, 0, 0], 100), StreamSlot::SegmentEnd);
+        // A zero header followed by 0x00 is unwritten space, not an empty record.
+        assert_eq!(classify_stream(&[0; 12], 100), StreamSlot::Unwritten);
+        // A zero header with another byte after it is not a record.
+        assert_eq!(
+            classify_stream(&[0, 0, 0, 0, 0x12, 0, 0], 100),
+            StreamSlot::Garbage
+        );
+        // 0xEE and zeros after it still end the segment.
+        let mut end = [0u8; 8];
+        end[0] = SEGMENT_END;
+        assert_eq!(classify_stream(&end, 100), StreamSlot::SegmentEnd);
     }
 
     #[test]

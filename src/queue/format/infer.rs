@@ -322,7 +322,10 @@ fn stream_records(segs: &[SegmentFile], params: &Params) -> std::result::Result<
 }
 
 /// Records from position 0: `(count, bytes they use, whether an end or zeros follow them)`.
-/// Reaching `SCAN_CAP` is not an end: the chain goes on past what was scanned.
+/// Reaching `SCAN_CAP` is not an end: the chain goes on past what was scanned. Empty records
+/// (`00 00 00 00 FF`, which .NET writes for an empty payload) continue the chain but are not
+/// counted: a fixed store of 4-byte zero payloads has exactly those bytes, so they are no
+/// evidence of the stream format.
 fn stream_pattern(bytes: &[u8], max: usize) -> (usize, usize, bool) {
     let mut pos = 0;
     let mut count = 0;
@@ -330,7 +333,7 @@ fn stream_pattern(bytes: &[u8], max: usize) -> (usize, usize, bool) {
         match codec::classify_stream(&bytes[pos..], max) {
             StreamSlot::Record { len } | StreamSlot::Ambiguous { len } => {
                 pos += len + codec::STREAM_OVERHEAD;
-                count += 1;
+                count += usize::from(len > 0);
             }
             StreamSlot::SegmentEnd | StreamSlot::Unwritten => return (count, pos, true),
             _ => return (count, pos, false),

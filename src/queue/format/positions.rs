@@ -16,24 +16,53 @@ use crate::queue::format::scan::{self, Status};
 use crate::queue::os::segment::Segment;
 use crate::queue::os::sys;
 
-/// Calls `f` with the whole content of a file, mapped read-only (no copy, so memory stays
-/// bounded by the page cache on a file of any size). For tools that read one file that may not
-/// belong to a store (`dump-segment PATH`).
-pub fn with_file_bytes<R>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+/// The most bytes [`with_file_bytes`] reads (it holds them in memory).
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// Calls `f` with the first `max` bytes of a file (all of it when shorter) and the file's
+/// length, read with `pread` into anonymous memory (whose pages cost nothing until read into).
+/// For tools that read one file that may not belong to a store (`dump-segment PATH`).
+///
+/// Not a mapping: `recover --force` may cut a file while a live process holds it (that is what
+/// `--force` is for, so no lock of ours would stop it), and touching a mapped page past the new
+/// end kills the process with SIGBUS. A read of a file cut meanwhile just ends early: `f` gets
+/// the bytes that were there. Reading more than [`MAX_FILE_BYTES`] is refused.
+pub fn with_file_bytes<R>(
+    path: &std::path::Path,
+    max: u64,
+    f: impl FnOnce(&[u8], u64) -> R,
+) -> Result<R> {
+    use std::os::unix::fs::FileExt;
     // Opening a FIFO would block, and a device has no end: only regular files are read.
     let meta = std::fs::metadata(path).map_err(|e| Error::io("stat", path, e))?;
     if !meta.is_file() {
         let why = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
         return Err(Error::io("read", path, why));
     }
-    match Segment::open_read(path, 0, u64::MAX)? {
-        Some(s) => Ok(f(s.map().slice(0, s.mapped_len()))),
-        None => Err(Error::io(
-            "open",
-            path,
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )),
+    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| Error::io("stat", path, e))?
+        .len();
+    let len = file_len.min(max);
+    if len > MAX_FILE_BYTES {
+        let why = std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{len} bytes to read, more than the {MAX_FILE_BYTES} read at once"),
+        );
+        return Err(Error::io("read", path, why));
     }
+    let mut buf = sys::Zeroed::new(len as usize).map_err(|e| Error::io("read", path, e))?;
+    let mut have = 0usize;
+    while have < buf.len() {
+        match file.read_at(&mut buf[have..], have as u64) {
+            Ok(0) => break, // cut while being read: what is left is what it holds
+            Ok(n) => have += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", path, e)),
+        }
+    }
+    Ok(f(&buf[..have], file_len))
 }
 
 /// A segment's bytes as walks see them: borrowed from a read-only mapping when the file is

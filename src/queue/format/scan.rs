@@ -209,4 +209,32 @@ mod tests {
         assert_eq!(w[1].offset, 106);
         assert_eq!(valid_end(&p, 100, &bytes), 106);
     }
+
+    #[test]
+    fn stream_walk_reads_empty_records_as_records() {
+        // a, "", b, c, then zeros; and an empty record filling a 5-byte tail.
+        let p = Params::stream(28).unwrap();
+        let mut bytes = vec![0u8; 28];
+        bytes[..23].copy_from_slice(&[
+            1, 0, 0, 0, b'a', 0xFF, 0, 0, 0, 0, 0xFF, 1, 0, 0, 0, b'b', 0xFF, 1, 0, 0, 0, b'c',
+            0xFF,
+        ]);
+        bytes[23..].copy_from_slice(&[0, 0, 0, 0, 0xFF]);
+        let w = walk(&p, 0, &bytes);
+        let got: Vec<(u64, u64, Status)> = w
+            .iter()
+            .map(|e| (e.offset, e.payload_len, e.status))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, Status::Ok),
+                (6, 0, Status::Ok),
+                (11, 1, Status::Ok),
+                (17, 1, Status::Ok),
+                (23, 0, Status::Ok),
+            ]
+        );
+        assert_eq!(valid_end(&p, 0, &bytes), 28);
+    }
 }

@@ -246,8 +246,12 @@ impl Producer {
         let seg = self.seg.as_ref().expect("segment open");
         let pos = (self.offset - self.seg_start) as usize;
         let map = seg.map();
-        map.write(pos + STREAM_HEADER, payload);
+        // The header goes first: a reader that sees a payload byte sees the header too, so a
+        // first payload byte of 0xFF under a zero header is never taken for .NET's empty
+        // record (`00 00 00 00 FF`). The fence costs nothing on x86 (stores stay in order).
         map.write(pos, &codec::stream_header(payload.len()));
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+        map.write(pos + STREAM_HEADER, payload);
         map.store_release(pos + STREAM_HEADER + payload.len(), END_MARKER);
         self.offset += need as u64;
         Ok(pos)

@@ -398,7 +398,10 @@ pub fn unlock(file: &File) {
 }
 
 /// Reserves disk blocks for the first `len` bytes of `file` and sets its length, so that a full
-/// disk fails here rather than with SIGBUS on a later write through a mapping.
+/// disk fails here rather than with SIGBUS on a later write through a mapping. On a filesystem
+/// without fallocate (ext2, some network and FUSE filesystems) the blocks past the file's end
+/// are written with zeros instead ([`allocate_by_writing`]): a sparse `set_len` would promise
+/// space that is not there.
 pub fn allocate(file: &File, len: u64) -> io::Result<()> {
     if len == 0 {
         return Ok(());
@@ -410,9 +413,39 @@ pub fn allocate(file: &File, len: u64) -> io::Result<()> {
     }
     let e = io::Error::last_os_error();
     match e.raw_os_error() {
-        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len),
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => allocate_by_writing(file, len),
         _ => Err(e),
     }
+}
+
+/// Zeros written per call by [`allocate_by_writing`].
+const ZERO_CHUNK: usize = 1 << 20;
+
+/// Extends `file` to `len` bytes by writing zeros from its current end (never over bytes it
+/// already holds), 1 MiB per `pwrite`, without fsync: the filesystem has allocated the blocks
+/// once the writes return. A full disk fails here with ENOSPC (or EDQUOT), and the file is cut
+/// back to its old length. Does nothing to a file already `len` bytes or longer.
+pub fn allocate_by_writing(file: &File, len: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let old = file.metadata()?.len();
+    let zeros = vec![0u8; ZERO_CHUNK];
+    let mut at = old;
+    while at < len {
+        let n = (len - at).min(ZERO_CHUNK as u64) as usize;
+        match file.write_at(&zeros[..n], at) {
+            Ok(0) => {
+                let _ = file.set_len(old);
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            Ok(w) => at += w as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = file.set_len(old);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sleeps while `*word == expected`, at most `timeout`. Spurious returns are allowed.

@@ -61,3 +61,34 @@ fn an_empty_mapping_gives_empty_slices_only() {
     assert_eq!(map.published(0, 0, 0xFF), None);
     map.prefetch(1 << 20);
 }
+
+/// Issue #14 (6): on a filesystem without fallocate, `allocate` fell back to a sparse
+/// `set_len`, and a full disk then killed the producer with SIGBUS. The fallback now writes
+/// zero blocks: they take real space (`st_blocks`), keep the bytes the file held, and a file
+/// already long enough is left alone.
+#[test]
+fn allocate_without_fallocate_writes_zero_blocks() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seg");
+    std::fs::write(&path, b"kept").unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    let len = 3 * ZERO_CHUNK as u64 + 123;
+    allocate_by_writing(&file, len).unwrap();
+    let meta = file.metadata().unwrap();
+    assert_eq!(meta.len(), len);
+    assert!(
+        meta.blocks() * 512 >= len,
+        "{} bytes allocated for {len}",
+        meta.blocks() * 512
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..4], b"kept");
+    assert!(bytes[4..].iter().all(|&b| b == 0));
+    allocate_by_writing(&file, 10).unwrap();
+    assert_eq!(file.metadata().unwrap().len(), len, "never shrinks");
+}

@@ -31,6 +31,12 @@ impl Reader {
             let pos = (self.offset - seg.start()) as usize;
             let rest = (seg.logical_len() as usize).saturating_sub(pos);
             if rest < STREAM_MIN_RECORD {
+                // A 5-byte tail never gets a 0xEE, but .NET's empty record fits it exactly.
+                if rest == STREAM_OVERHEAD {
+                    if let StreamPoll::Ready(loc) = self.empty_at(pos)? {
+                        return Ok(Some(loc));
+                    }
+                }
                 if self.switch_to_next()? {
                     continue;
                 }
@@ -105,7 +111,7 @@ impl Reader {
         if !fits {
             return match (first, len) {
                 (SEGMENT_END, _) => Ok(StreamPoll::End),
-                (_, 0) => Ok(StreamPoll::Empty),
+                (_, 0) => self.empty_at(pos),
                 _ => Err(self.corrupt(pos, format!("record length {len} is impossible here"))),
             };
         }
@@ -130,6 +136,28 @@ impl Reader {
             0 => Ok(StreamPoll::Empty),
             b => Err(self.corrupt(mpos, format!("end marker is {b:#04x}, expected 0xff"))),
         }
+    }
+
+    /// A zero header at `pos`: .NET's empty record (`00 00 00 00 FF`) when the byte after it
+    /// is the end marker, else nothing written yet. The header is read again after the
+    /// acquire of the marker: mfq's producer writes a record's header before its payload (with
+    /// a release fence between), so a first payload byte of 0xFF seen here under a header
+    /// still zero can only be an empty record.
+    fn empty_at(&mut self, pos: usize) -> Result<StreamPoll> {
+        let seg = self.seg.as_mut().expect("segment open");
+        let mpos = pos + STREAM_HEADER;
+        if mpos >= seg.mapped_len() {
+            refresh(seg)?;
+        }
+        if seg.byte(mpos) != END_MARKER || codec::stream_len(&seg.bytes(pos, STREAM_HEADER)) != 0 {
+            return Ok(StreamPoll::Empty);
+        }
+        Ok(StreamPoll::Ready(RecordLoc {
+            offset: self.offset,
+            next: self.offset + STREAM_OVERHEAD as u64,
+            payload_pos: mpos,
+            len: 0,
+        }))
     }
 
     fn corrupt(&self, pos: usize, what: String) -> Error {
