@@ -37,3 +37,11 @@ proptest! {
         engine_fuzz_harness::recovery(&data);
     }
 }
+
+/// A fuzz finding kept as a fixed case: a fixed store whose consumer sits on a leftover record
+/// after an unwritten slot; after the repair, `StartAt::Latest` must be where the producer
+/// appends.
+#[test]
+fn recovery_fixed_consumer_on_a_leftover_record_after_an_unwritten_slot() {
+    engine_fuzz_harness::recovery(&[0, 238, 0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 0, 71, 0, 0, 1, 6]);
+}
