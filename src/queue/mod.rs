@@ -137,14 +137,12 @@ impl Store {
 
     /// Makes the folders of a store and records its parameters.
     fn init(layout: Layout, params: Params) -> Result<Store> {
-        for dir in [
-            layout.root().to_path_buf(),
-            layout.commitlog(),
-            layout.offset_dir(),
-        ] {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        }
-        params::write_meta(&layout.meta(), &params)?;
+        let root = layout.root();
+        std::fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+        os::files::ensure_dir(&layout.commitlog())?;
+        os::files::ensure_dir(&layout.offset_dir())?;
+        // Concurrent creators: one writes mfq.json, the others check they agree with it.
+        params::create_meta(&layout.meta(), &params)?;
         Ok(Store {
             layout,
             params,

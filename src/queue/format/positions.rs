@@ -25,6 +25,8 @@ pub fn with_file_bytes<R>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> R) ->
         let why = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
         return Err(Error::io("read", path, why));
     }
+    // A file named by the user, not a store file: symlinks are resolved here, on purpose.
+    let path = &std::fs::canonicalize(path).map_err(|e| Error::io("resolve", path, e))?;
     match Segment::open_read(path, 0, u64::MAX)? {
         Some(s) => Ok(f(s.map().slice(0, s.mapped_len()))),
         None => Err(Error::io(

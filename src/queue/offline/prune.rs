@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::queue::error::{IoContext, Result};
+use crate::queue::error::Result;
 use crate::queue::format::layout::{ConsumerId, Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::Params;
@@ -168,7 +168,7 @@ pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
                 continue;
             }
         };
-        std::fs::remove_file(&seg.path).ctx("remove", &seg.path)?;
+        crate::queue::os::files::remove_regular(&seg.path)?;
         out.deleted.push(seg.clone());
     }
     if !out.deleted.is_empty() {

@@ -14,12 +14,13 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::queue::error::{Error, Holder, Result};
+use crate::queue::error::{Holder, Result};
 use crate::queue::format::layout::ConsumerId;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
 use crate::queue::format::params::Params;
 use crate::queue::format::positions::{Extent, StartAt};
+use crate::queue::os::files;
 use crate::queue::os::wake::Wake;
 use crate::queue::read::reader::{Reader, RecordLoc};
 use crate::queue::read::waiting::{wait_next, WaitOptions};
@@ -80,15 +81,15 @@ impl Cursor {
         offset: u64,
         wait: WaitOptions,
         create_wake: bool,
-    ) -> Cursor {
-        Cursor {
+    ) -> Result<Cursor> {
+        Ok(Cursor {
             reader: Reader::new(layout.clone(), *params, offset),
-            wake: Wake::open(&layout.wake(), create_wake),
+            wake: Wake::open(&layout.wake(), create_wake)?,
             wake_path: layout.wake(),
             wait,
             polls: 0,
             checked_at: None,
-        }
+        })
     }
 
     fn poll(
@@ -106,7 +107,7 @@ impl Cursor {
             return self.reader.poll(thorough);
         }
         if self.wake.is_none() {
-            self.wake = Wake::open(&self.wake_path, false);
+            self.wake = Wake::open(&self.wake_path, false)?;
         }
         wait_next(
             &mut self.reader,
@@ -184,8 +185,7 @@ impl Consumer {
         } else {
             extent.resolve(first_start)?
         };
-        std::fs::create_dir_all(layout.offset_dir())
-            .map_err(|e| Error::io("create", layout.offset_dir(), e))?;
+        files::ensure_dir(&layout.offset_dir())?;
         let file = OffsetFile::open_owned(&path, initial, Holder::SameConsumer)?;
         let offset = file.get();
         extent.check_readable(offset)?;
@@ -194,7 +194,7 @@ impl Consumer {
             params: *params,
             id,
             file,
-            cursor: Cursor::new(layout, params, offset, wait, true),
+            cursor: Cursor::new(layout, params, offset, wait, true)?,
         })
     }
 
@@ -309,7 +309,7 @@ impl Observer {
         let offset = extent.resolve(start)?;
         extent.check_readable(offset)?;
         Ok(Observer {
-            cursor: Cursor::new(layout, params, offset, wait, false),
+            cursor: Cursor::new(layout, params, offset, wait, false)?,
         })
     }
 
