@@ -252,6 +252,36 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_creators_of_an_offset_file_share_one_inode() {
+        use std::os::unix::fs::MetadataExt;
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("new.offset");
+            let barrier = std::sync::Barrier::new(4);
+            let results: Vec<(bool, u64)> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..4u64)
+                    .map(|i| {
+                        let (p, barrier) = (&p, &barrier);
+                        s.spawn(move || {
+                            barrier.wait();
+                            let won = create_offset(p, i).unwrap();
+                            (won, std::fs::metadata(p).unwrap().ino())
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert_eq!(results.iter().filter(|r| r.0).count(), 1, "{results:?}");
+            assert!(results.iter().all(|r| r.1 == results[0].1), "{results:?}");
+            assert_eq!(
+                std::fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "temp left"
+            );
+        }
+    }
+
+    #[test]
     fn owned_file_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("producer.offset");

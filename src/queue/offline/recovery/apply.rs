@@ -196,11 +196,6 @@ fn save_aside(layout: &Layout, plan: &Plan, dir: &Path, applied: &mut Applied) -
         match copy_range(&c.src, c.from, c.to, &dest) {
             Ok(()) => saved.push(dest),
             Err(e) => {
-                // The partial copy is worth nothing; an existing file was not ours.
-                if !matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists)
-                {
-                    let _ = std::fs::remove_file(&dest);
-                }
                 result = Err(e);
                 break;
             }
@@ -288,8 +283,15 @@ fn copy_range(src: &Path, from: u64, to: u64, dest: &Path) -> Result<()> {
     input.seek(SeekFrom::Start(from)).ctx("read", src)?;
     // Never over an earlier repair's saved bytes (a reused --save-to folder): fail first.
     let mut output = files::open_in_store(dest, How::CreateNew { mode })?;
-    std::io::copy(&mut input.take(to - from), &mut output).ctx("write", dest)?;
-    output.sync_all().ctx("sync", dest)
+    let copied = std::io::copy(&mut input.take(to - from), &mut output)
+        .and_then(|_| output.sync_all())
+        .ctx("write", dest);
+    if copied.is_err() {
+        // A partial copy is worth nothing, and this call made the file.
+        drop(output);
+        let _ = std::fs::remove_file(dest);
+    }
+    copied
 }
 
 /// Cuts a file back to `len` bytes (a no-op when it is not longer) and syncs it.
