@@ -126,7 +126,7 @@ impl Store {
         // An empty shell (folders, no segment yet, no metadata) gets its parameters recorded,
         // or the next command could not infer them.
         if store.source != ParamsSource::Metadata && store.segments()?.is_empty() {
-            params::write_meta(&store.layout.meta(), &store.params)?;
+            params::create_meta(&store.layout.meta(), &store.params)?;
             return Ok(Store {
                 source: ParamsSource::Metadata,
                 ..store
