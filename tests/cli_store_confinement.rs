@@ -206,6 +206,46 @@ fn creating_a_store_does_not_write_through_a_planted_meta_temp_symlink() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Every file under `dir`, name -> bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_symlinked_commitlog_or_offset_folder_is_not_followed() {
+    for sub in ["commitlog", "offset"] {
+        for cmd in [
+            fx(&["recover"]),
+            fx(&["produce", "-m", "0123456789abcdef"]),
+            fx(&["adjust-offset", "consumer", "0"]),
+            fx(&["consume", "-n", "all"]),
+        ] {
+            let t = tempfile::tempdir().unwrap();
+            let store = t.path().join("store");
+            fixed_store(&store);
+            // The folder moved outside the store, a symlink left in its place.
+            let outside = t.path().join("outside");
+            std::fs::rename(store.join(sub), &outside).unwrap();
+            std::os::unix::fs::symlink(&outside, store.join(sub)).unwrap();
+            let before = snapshot(&outside);
+            let out = run_on(&store, &cmd);
+            let err = stderr(&out);
+            assert_ne!(out.status.code(), Some(0), "{sub} {cmd:?}: {err}");
+            assert!(err.contains("is a symlink"), "{sub} {cmd:?}: {err}");
+            assert_eq!(snapshot(&outside), before, "{sub} {cmd:?}");
+        }
+    }
+}
+
 /// A fixed store whose record at 51 was zeroed, so `recover` removes (and saves) the stale
 /// record after it.
 fn damaged(store: &Path) {

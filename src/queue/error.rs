@@ -178,7 +178,7 @@ pub enum Error {
     },
     /// Something other than a regular file (a symlink, FIFO, folder, device) stands where the
     /// store keeps one of its files: it is neither followed nor changed.
-    #[error("{} is a {found}, not a regular file; it is left as it is", path.display())]
+    #[error("{} is a {found}, not a regular file or folder of the store; it is left as it is", path.display())]
     NotRegular {
         /// The path inside the store.
         path: PathBuf,

@@ -282,6 +282,15 @@ fn check_is_store(layout: &Layout) -> Result<()> {
             hint: None,
         });
     }
+    // The store folder may be a symlink; its own folders may not (writes would land outside).
+    for sub in [layout.commitlog(), layout.offset_dir()] {
+        if std::fs::symlink_metadata(&sub).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::NotRegular {
+                path: sub,
+                found: "symlink",
+            });
+        }
+    }
     let has = |p: PathBuf| p.is_dir();
     if !(has(layout.commitlog()) || has(layout.offset_dir()) || layout.meta().is_file()) {
         return Err(Error::NotAStore {
