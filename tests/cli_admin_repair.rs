@@ -404,7 +404,8 @@ fn recover_changes_nothing_when_an_offset_file_is_not_a_file() {
         let out = run_on(&store, &["recover"]);
         expect(&out, 1);
         let err = stderr(&out);
-        assert!(err.contains("not a regular file; move it aside"), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(err.contains("move it out of the store"), "{err}");
         assert_eq!(store_files(&store), before);
         assert!(!store.join("mfq-salvage").exists());
     }
@@ -429,7 +430,9 @@ fn recover_saves_stale_records_aside() {
     let damaged = std::fs::read(&seg).unwrap();
     let text = expect(&recover(&store, &FIXED, &[]), 0);
     assert!(
-        text.contains("zero positions 51..86 of 00000000000000000000 (1 stale record; saved to"),
+        text.contains(
+            "zero positions 51..86 of 00000000000000000000 (1 stale record; non-zero bytes saved under"
+        ),
         "{text}"
     );
     let runs: Vec<_> = std::fs::read_dir(store.join("mfq-salvage"))
@@ -440,8 +443,10 @@ fn recover_saves_stale_records_aside() {
         .as_ref()
         .unwrap()
         .path()
-        .join("00000000000000000000.from-51");
-    assert_eq!(std::fs::read(&saved).unwrap(), damaged[51..86].to_vec());
+        .join("00000000000000000000.from-68");
+    // Only the non-zero span is saved, named by where it begins (51..68 is zeros now).
+    let last = damaged[..86].iter().rposition(|b| *b != 0).unwrap();
+    assert_eq!(std::fs::read(&saved).unwrap(), damaged[68..=last].to_vec());
     assert!(text.contains(&saved.display().to_string()), "{text}");
     assert!(std::fs::read(&seg).unwrap()[51..].iter().all(|b| *b == 0));
     assert_eq!(offset_value(&store, "producer.offset"), 51);
@@ -556,6 +561,8 @@ fn recover_save_options_and_json() {
 
     let (_t2, store) = fixture_copy("fixed");
     poke(&segment(&store, 0), 84, &[0]);
+    let damaged = std::fs::read(segment(&store, 0)).unwrap();
+    let last = damaged[..86].iter().rposition(|b| *b != 0).unwrap();
     let dir = t.path().join("saved");
     let d = dir.to_str().unwrap();
     let json = expect(&recover(&store, &FIXED, &["--save-to", d, "--json"]), 0);
@@ -565,7 +572,7 @@ fn recover_save_options_and_json() {
     assert_eq!(v["applied"]["actions"], 2);
     let saved = dir.join("00000000000000000000.from-68");
     assert_eq!(v["applied"]["saved"][0], saved.to_str().unwrap());
-    assert_eq!(std::fs::read(&saved).unwrap().len(), 18);
+    assert_eq!(std::fs::read(&saved).unwrap(), damaged[68..=last].to_vec());
     assert_eq!(v["after"]["needs_repair"], false);
 }
 

@@ -131,6 +131,75 @@ fn mfq_produce_into_a_full_disk_fails_clearly_and_keeps_what_it_wrote() {
     );
 }
 
+/// Issue #14 part 10: `recover` used to start its salvage copy of a whole zeroed tail (a
+/// 24-byte torn record saved as a 1 MiB file), fail on the full disk, leave an empty salvage
+/// file and not say how to go on. Now it saves only the non-zero bytes, checks the space
+/// first, names --save-to and --no-save, and leaves nothing behind.
+#[test]
+fn recover_on_a_full_disk_names_save_to_and_no_save_and_leaves_no_empty_salvage_file() {
+    let Some(m) = Mount::new("2m") else { return };
+    let store = m.path.join("s");
+    let out = run(&[
+        "produce",
+        arg(&store),
+        "--format",
+        "stream",
+        "--segment-size",
+        "1MiB",
+        "-m",
+        "hello",
+        "-m",
+        "world",
+    ]);
+    ok(&out);
+    // 24 bytes that are not a record just past the data end (20): a torn record.
+    let seg = store.join("commitlog/00000000000000000000");
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+        f.write_all_at(&[0x5a; 24], 24).unwrap();
+    }
+    let before = std::fs::read(&seg).unwrap();
+    // Fill the filesystem.
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(m.path.join("filler")).unwrap();
+        let chunk = vec![1u8; 4096];
+        while filler.write_all(&chunk).is_ok() {}
+    }
+    let out = run_on(&store, &["recover"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--save-to") && err.contains("--no-save"),
+        "{err}"
+    );
+    assert!(err.contains("24 bytes"), "{err}");
+    let salvage = store.join("mfq-salvage");
+    let left = std::fs::read_dir(&salvage).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "salvage entries left behind");
+    assert_eq!(std::fs::read(&seg).unwrap(), before, "the store changed");
+
+    // With room, only the non-zero span is saved, named by its position.
+    std::fs::remove_file(m.path.join("filler")).unwrap();
+    expect(&run_on(&store, &["recover"]), 0);
+    let run_dir = std::fs::read_dir(&salvage)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let saved: Vec<_> = std::fs::read_dir(run_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(
+        saved[0].ends_with("00000000000000000000.from-24"),
+        "{saved:?}"
+    );
+    assert_eq!(std::fs::read(&saved[0]).unwrap(), vec![0x5a; 24]);
+}
+
 #[test]
 fn a_read_only_store_reads_and_refuses_changes_untouched() {
     let Some(m) = Mount::new("1m") else { return };

@@ -60,6 +60,10 @@ pub fn phrase(hint: Hint) -> String {
         }
         Hint::Force => "; pass --force to do it anyway".into(),
         Hint::CheckSegmentSize => "; check --segment-size or mfq.json".into(),
+        Hint::MoveAside => "; move it out of the store, then run the command again".into(),
+        Hint::SaveElsewhereOrNoSave => {
+            "; pass --save-to DIR on a filesystem with room, or --no-save to discard them".into()
+        }
         _ => String::new(),
     }
 }

@@ -18,10 +18,11 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// Where the repair saves the bytes an action removes (the engine names the copy).
+/// Where the repair saves the bytes an action removes. The engine names the copy once it knows
+/// where the non-zero bytes begin (all zeros: no copy), so the plan names only the folder.
 fn saved_as(save_to: Option<&Path>, a: &Action) -> String {
     match (save_to, a.removed()) {
-        (Some(dir), Some(r)) => format!("saved to {}", dir.join(r.salvage_name).display()),
+        (Some(dir), Some(_)) => format!("non-zero bytes saved under {}", dir.display()),
         _ => "not saved".to_string(),
     }
 }

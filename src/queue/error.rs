@@ -186,6 +186,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Something other than a regular file (a symlink, FIFO, folder, device) stands where the
+    /// store keeps one of its files: it is neither followed nor changed.
+    #[error("{} is a {found}, not a regular file or folder of the store; it is left as it is", path.display())]
+    NotRegular {
+        /// The path inside the store.
+        path: PathBuf,
+        /// What is there ("symlink", "FIFO", "directory", ...).
+        found: &'static str,
+    },
     /// The engine was used in a way that its API does not allow.
     #[error("{0}")]
     Usage(String),
@@ -293,6 +302,11 @@ pub enum Hint {
     Force,
     /// Check the segment size (or the recorded parameters).
     CheckSegmentSize,
+    /// Move the odd file out of the store (or replace it with a regular file), then retry.
+    MoveAside,
+    /// The removed bytes do not fit where they would be saved: save them on another
+    /// filesystem, or do not save them.
+    SaveElsewhereOrNoSave,
 }
 
 fn fmt_bounds(before: Option<u64>, after: Option<u64>) -> String {
@@ -322,8 +336,14 @@ impl Error {
             Error::NotAStore { hint, .. } => *hint,
             Error::Refused { hint, .. } => *hint,
             Error::SegmentTooLarge { .. } => Some(Hint::CheckSegmentSize),
+            Error::NotRegular { .. } => Some(Hint::MoveAside),
             _ => None,
         }
+    }
+
+    /// Whether this is an I/O error for a file that does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
     }
 
     /// Wraps an I/O error with the operation and path.

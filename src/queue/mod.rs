@@ -135,7 +135,7 @@ impl Store {
         // An empty shell (folders, no segment yet, no metadata) gets its parameters recorded,
         // or the next command could not infer them.
         if store.source != ParamsSource::Metadata && store.segments()?.is_empty() {
-            params::write_meta(&store.layout.meta(), &store.params)?;
+            params::create_meta(&store.layout.meta(), &store.params)?;
             return Ok(Store {
                 source: ParamsSource::Metadata,
                 ..store
@@ -146,14 +146,12 @@ impl Store {
 
     /// Makes the folders of a store and records its parameters.
     fn init(layout: Layout, params: Params) -> Result<Store> {
-        for dir in [
-            layout.root().to_path_buf(),
-            layout.commitlog(),
-            layout.offset_dir(),
-        ] {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        }
-        params::write_meta(&layout.meta(), &params)?;
+        let root = layout.root();
+        std::fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+        os::files::ensure_dir(&layout.commitlog())?;
+        os::files::ensure_dir(&layout.offset_dir())?;
+        // Concurrent creators: one writes mfq.json, the others check they agree with it.
+        params::create_meta(&layout.meta(), &params)?;
         Ok(Store {
             layout,
             params,
@@ -306,6 +304,15 @@ fn check_is_store(layout: &Layout) -> Result<()> {
             reason: "not a folder".into(),
             hint: None,
         });
+    }
+    // The store folder may be a symlink; its own folders may not (writes would land outside).
+    for sub in [layout.commitlog(), layout.offset_dir()] {
+        if std::fs::symlink_metadata(&sub).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::NotRegular {
+                path: sub,
+                found: "symlink",
+            });
+        }
     }
     let has = |p: PathBuf| p.is_dir();
     if !(has(layout.commitlog()) || has(layout.offset_dir()) || layout.meta().is_file()) {

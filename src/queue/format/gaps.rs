@@ -11,9 +11,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::error::{Error, Result};
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
+use crate::queue::os::files;
 
 const VERSION: u32 = 1;
 /// A gaps file larger than this is not one mfq wrote.
@@ -45,18 +46,9 @@ fn invalid(path: &Path, why: String) -> Error {
 /// The recorded gaps, sorted (none when the file is missing).
 pub fn read(layout: &Layout) -> Result<Vec<Gap>> {
     let path = layout.gaps();
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(Error::io("stat", &path, e)),
+    let Some(text) = files::read_small(&path, MAX_LEN)? else {
+        return Ok(vec![]);
     };
-    if !meta.is_file() || meta.len() > MAX_LEN {
-        return Err(invalid(
-            &path,
-            "not a regular file of a gap list's size".into(),
-        ));
-    }
-    let text = std::fs::read(&path).ctx("read", &path)?;
     let f: File = serde_json::from_slice(&text)
         .map_err(|e| invalid(&path, format!("not a gap list mfq wrote: {e}")))?;
     if f.version != VERSION {
@@ -74,35 +66,13 @@ pub fn write(layout: &Layout, gaps: &[Gap]) -> Result<()> {
     gaps.sort();
     gaps.dedup();
     if gaps.is_empty() {
-        return match std::fs::remove_file(&path) {
-            Ok(()) => offsets::sync_dir(layout.root()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("remove", &path, e)),
-        };
+        files::remove_regular(&path)?;
+        return offsets::sync_dir(layout.root());
     }
     let text = serde_json::to_vec_pretty(&File {
         version: VERSION,
         gaps,
     })
     .map_err(|e| Error::io("encode", &path, std::io::Error::other(e)))?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let tmp = layout
-        .root()
-        .join(format!(".mfq.gaps.{}.{nanos}.tmp", std::process::id()));
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .ctx("create", &tmp)?;
-        f.write_all(&text).ctx("write", &tmp)?;
-        f.sync_all().ctx("sync", &tmp)?;
-    }
-    std::fs::rename(&tmp, &path).ctx("rename", &path)?;
-    offsets::sync_dir(layout.root())
+    files::write_replace(&path, &text)
 }

@@ -218,7 +218,8 @@ fn fixed_candidates(
 fn read_prefix(path: &Path, limit: u64) -> Vec<u8> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
+    use crate::queue::os::files::{open_in_store, How};
+    if let Ok(f) = open_in_store(path, How::Read) {
         let _ = f.take(limit).read_to_end(&mut bytes);
     }
     bytes

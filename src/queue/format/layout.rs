@@ -239,7 +239,8 @@ impl Layout {
             let entry = entry.ctx("list", &dir)?;
             let path = entry.path();
             let name = entry.file_name();
-            let meta = std::fs::metadata(&path).ctx("stat", &path)?;
+            // Not followed: a symlink under a segment name is a stray, never a segment.
+            let meta = std::fs::symlink_metadata(&path).ctx("stat", &path)?;
             let parsed = name.to_str().and_then(parse_segment_name);
             match parsed {
                 Some(start) if meta.is_file() => segs.push(SegmentFile {

@@ -6,24 +6,38 @@
 //!
 //! This module must not decide what an offset should be; it only stores and loads them.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use crate::queue::error::{Error, Holder, IoContext, Result};
 use crate::queue::format::layout::{ConsumerId, Layout};
+use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::{self, Lock, Map};
 
 /// Length of every offset file.
 pub const OFFSET_FILE_LEN: u64 = 8;
 
+/// Opens an existing offset file (never through a symlink, only a regular file); `Ok(None)`
+/// when it does not exist.
+fn open_existing(path: &Path, how: How) -> Result<Option<(File, u64)>> {
+    match files::open_in_store(path, how) {
+        Ok(f) => {
+            let len = f.metadata().ctx("stat", path)?.len();
+            Ok(Some((f, len)))
+        }
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads an offset file without opening it for writing. `Ok(None)` when it does not exist.
+/// Anything but a regular file (a symlink, FIFO, folder) is refused without reading it.
 pub fn read_offset(path: &Path) -> Result<Option<u64>> {
-    let Some(len) = regular_len(path)? else {
+    let Some((file, len)) = open_existing(path, How::Read)? else {
         return Ok(None);
     };
-    let file = File::open(path).ctx("open offset file", path)?;
     if len != OFFSET_FILE_LEN {
         return Err(Error::OffsetFileSize {
             path: path.to_path_buf(),
@@ -38,49 +52,20 @@ pub fn read_offset(path: &Path) -> Result<Option<u64>> {
 /// Reads an offset file's raw bytes however long it is (for inspection of damaged files):
 /// `(length, value as .NET would see it: the first up-to-8 bytes, zero-extended)`.
 pub fn read_offset_lenient(path: &Path) -> Result<Option<(u64, i64)>> {
-    let Some(len) = regular_len(path)? else {
+    let Some((file, len)) = open_existing(path, How::Read)? else {
         return Ok(None);
     };
-    let file = File::open(path).ctx("open offset file", path)?;
     let mut buf = [0u8; 8];
     let n = len.min(OFFSET_FILE_LEN) as usize;
     file.read_exact_at(&mut buf[..n], 0).ctx("read", path)?;
     Ok(Some((len, i64::from_le_bytes(buf))))
 }
 
-/// The length of the offset file at `path`, `None` when there is none. Anything but a regular
-/// file (after symlinks) is refused before it is opened: opening a FIFO blocks, and a device
-/// such as `/dev/zero` never ends.
-fn regular_len(path: &Path) -> Result<Option<u64>> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(Some(m.len())),
-        Ok(_) => Err(Error::io(
-            "read offset file",
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a regular file (move it aside: a missing offset file reads as no offset)",
-            ),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("stat", path, e)),
-    }
-}
-
-/// Refuses a path that exists but is not a regular file (after symlinks): writing to a FIFO
-/// blocks, and a directory or device cannot be repaired in place.
+/// Refuses a path that exists but is not a regular file (a symlink is not followed): writing
+/// to a FIFO blocks, a symlink leads out of the store, and a directory or device cannot be
+/// repaired in place.
 pub fn check_regular(path: &Path) -> Result<()> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => Err(Error::io(
-            "change",
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a regular file; move it aside, then run the command again",
-            ),
-        )),
-        _ => Ok(()),
-    }
+    files::check_regular(path)
 }
 
 fn decode(path: &Path, buf: [u8; 8]) -> Result<u64> {
@@ -91,31 +76,42 @@ fn decode(path: &Path, buf: [u8; 8]) -> Result<u64> {
     })
 }
 
-/// Writes an offset durably: in place when the file exists (8-byte write, truncate to 8,
-/// fdatasync), else a new file written under a temporary name, synced and renamed (and the
-/// folder synced).
+/// Writes an offset durably: in place through the open descriptor when the file exists
+/// (8-byte write, truncate to 8, fdatasync), else as a new file (see [`create_offset`]).
 pub fn write_offset_durable(path: &Path, value: u64) -> Result<()> {
-    check_regular(path)?;
-    let bytes = (value as i64).to_le_bytes();
-    match OpenOptions::new().write(true).open(path) {
-        Ok(f) => {
-            f.write_all_at(&bytes, 0).ctx("write", path)?;
+    loop {
+        if let Some((f, _)) = open_existing(path, How::ReadWrite)? {
+            f.write_all_at(&(value as i64).to_le_bytes(), 0)
+                .ctx("write", path)?;
             f.set_len(OFFSET_FILE_LEN).ctx("truncate", path)?;
-            f.sync_data().ctx("sync", path)?;
-            Ok(())
+            return f.sync_data().ctx("sync", path);
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let tmp = path.with_extension("offset.tmp");
-            {
-                let f = File::create(&tmp).ctx("create", &tmp)?;
-                f.write_all_at(&bytes, 0).ctx("write", &tmp)?;
-                f.sync_all().ctx("sync", &tmp)?;
-            }
-            std::fs::rename(&tmp, path).ctx("rename", path)?;
-            sync_dir(path.parent().unwrap_or(Path::new(".")))
+        if create_offset(path, value)? {
+            return Ok(());
         }
-        Err(e) => Err(Error::io("open offset file", path, e)),
+        // Another process created it first: write over its value in place.
     }
+}
+
+/// Creates a missing offset file holding `value`, atomically and exclusively: written and
+/// synced under a unique temporary name, then given its name only if no file has it (and the
+/// folder synced). `Ok(false)`: another creator was first, and its file is left as it is.
+/// Concurrent creators thus all end up with the same inode, never a half-written one.
+pub fn create_offset(path: &Path, value: u64) -> Result<bool> {
+    let (tmp, f) = files::create_temp(path)?;
+    let written = f
+        .write_all_at(&(value as i64).to_le_bytes(), 0)
+        .and_then(|()| f.sync_all());
+    drop(f);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, e));
+    }
+    if !files::publish_new(&tmp, path)? {
+        return Ok(false);
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    Ok(true)
 }
 
 /// The consumers that have a readable offset file, with their committed offsets (default
@@ -149,14 +145,14 @@ impl OffsetFile {
     /// who probably holds it if the lock is taken. A lock held only for a moment (another
     /// command's `is_held` probe) is retried for about 20 ms.
     pub fn open_owned(path: &Path, initial: u64, holder: Holder) -> Result<OffsetFile> {
-        if !path.exists() {
-            write_offset_durable(path, initial)?;
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .ctx("open offset file", path)?;
+        // Created atomically if missing; whoever created it, every opener then holds the same
+        // inode and competes for its lock.
+        let file = loop {
+            if let Some((f, _)) = open_existing(path, How::ReadWrite)? {
+                break f;
+            }
+            create_offset(path, initial)?;
+        };
         let mut tries = 0;
         while !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
             tries += 1;
@@ -253,6 +249,36 @@ mod tests {
         assert!(matches!(read_offset(&p), Err(Error::NegativeOffset { .. })));
         write_offset_durable(&p, 7).unwrap();
         assert_eq!(read_offset(&p).unwrap(), Some(7));
+    }
+
+    #[test]
+    fn concurrent_creators_of_an_offset_file_share_one_inode() {
+        use std::os::unix::fs::MetadataExt;
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("new.offset");
+            let barrier = std::sync::Barrier::new(4);
+            let results: Vec<(bool, u64)> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..4u64)
+                    .map(|i| {
+                        let (p, barrier) = (&p, &barrier);
+                        s.spawn(move || {
+                            barrier.wait();
+                            let won = create_offset(p, i).unwrap();
+                            (won, std::fs::metadata(p).unwrap().ino())
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert_eq!(results.iter().filter(|r| r.0).count(), 1, "{results:?}");
+            assert!(results.iter().all(|r| r.1 == results[0].1), "{results:?}");
+            assert_eq!(
+                std::fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "temp left"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::queue::error::{Error, IoContext, Need, Param, Result};
 use crate::queue::format::codec::{STREAM_MAX_PAYLOAD, STREAM_MIN_RECORD, STREAM_OVERHEAD};
+use crate::queue::os::files::{self, How};
 
 /// Default SegmentSize when mfq creates a store: 64 MiB.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 64 * 1024 * 1024;
@@ -270,13 +271,32 @@ struct Meta {
     version: u32,
 }
 
-/// Reads `mfq.json` if present.
+/// The largest `mfq.json` read: the real one is under 200 bytes.
+const META_MAX_LEN: u64 = 64 * 1024;
+
+/// Reads `mfq.json` if present. Only a regular file (not a symlink, FIFO or device) of at most
+/// 64 KiB is read.
 pub fn read_meta(path: &Path) -> Result<Option<Params>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    use std::io::Read;
+    let file = match files::open_in_store(path, How::Read) {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
     };
+    let len = file.metadata().ctx("stat", path)?.len();
+    if len > META_MAX_LEN {
+        return Err(Error::NotAStore {
+            path: path.to_path_buf(),
+            reason: format!(
+                "metadata file is {len} bytes, more than {META_MAX_LEN}; delete it to infer parameters"
+            ),
+            hint: None,
+        });
+    }
+    let mut text = String::new();
+    file.take(META_MAX_LEN)
+        .read_to_string(&mut text)
+        .ctx("read", path)?;
     let meta: Meta = serde_json::from_str(&text).map_err(|e| Error::NotAStore {
         path: path.to_path_buf(),
         reason: format!("metadata file is not valid ({e}); delete it to infer parameters"),
@@ -294,8 +314,29 @@ pub fn read_meta(path: &Path) -> Result<Option<Params>> {
     })
 }
 
-/// Writes `mfq.json` (write to a temporary name, sync, rename).
+/// Writes `mfq.json`, replacing the one there (written to a unique temporary name, synced,
+/// renamed over it).
 pub fn write_meta(path: &Path, params: &Params) -> Result<()> {
+    let tmp = write_temp_meta(path, params)?;
+    files::publish_replace(&tmp, path)
+}
+
+/// Creates `mfq.json` for a new store, atomically and exclusively. When another creator was
+/// first, its parameters must be these ([`Error::ParamsMismatch`] otherwise).
+pub fn create_meta(path: &Path, params: &Params) -> Result<()> {
+    let tmp = write_temp_meta(path, params)?;
+    if files::publish_new(&tmp, path)? {
+        return Ok(());
+    }
+    match read_meta(path)? {
+        Some(found) => ParamsRequest::from(*params).check_against(&found),
+        // Removed again in between: make it ours.
+        None => create_meta(path, params),
+    }
+}
+
+fn write_temp_meta(path: &Path, params: &Params) -> Result<std::path::PathBuf> {
+    use std::io::Write;
     let meta = Meta {
         format: params.format(),
         record_size: params.record_size(),
@@ -303,15 +344,14 @@ pub fn write_meta(path: &Path, params: &Params) -> Result<()> {
         version: 1,
     };
     let text = serde_json::to_string_pretty(&meta).expect("metadata serializes") + "\n";
-    let tmp = path.with_extension("json.tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).ctx("create", &tmp)?;
-        f.write_all(text.as_bytes()).ctx("write", &tmp)?;
-        f.sync_all().ctx("sync", &tmp)?;
+    let (tmp, mut f) = files::create_temp(path)?;
+    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_all());
+    drop(f);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, e));
     }
-    std::fs::rename(&tmp, path).ctx("rename", path)?;
-    Ok(())
+    Ok(tmp)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::queue::error::{Error, Holder, IoContext, Result};
+use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::{self, Lock};
 
 /// What taking one file found.
@@ -25,23 +26,13 @@ pub(crate) enum Taken {
 
 /// Opens `path` (read-only, or read-write with `write`) and tries `LOCK_EX | LOCK_NB` on it.
 pub(crate) fn take(path: &Path, write: bool) -> Result<Taken> {
-    // Opening a FIFO would block: only regular files are locked.
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if !m.is_file() => {
-            let why = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
-            return Err(Error::io("lock", path, why));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Taken::Missing),
-        _ => {}
-    }
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .write(write)
-        .open(path)
-    {
+    // Opening a FIFO would block and a symlink leads out of the store: only regular files are
+    // locked (`files` refuses the rest).
+    let how = if write { How::ReadWrite } else { How::Read };
+    let file = match files::open_in_store(path, how) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Taken::Missing),
-        Err(e) => return Err(Error::io("open", path, e)),
+        Err(e) if e.is_not_found() => return Ok(Taken::Missing),
+        Err(e) => return Err(e),
     };
     if sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
         Ok(Taken::Locked(file))
@@ -53,7 +44,7 @@ pub(crate) fn take(path: &Path, write: bool) -> Result<Taken> {
 /// Probes whether another process holds a file; `Ok(true)` when it does. The lock is released
 /// at once. A missing file is not held; anything but a regular file is not probed (`false`).
 pub fn is_held(path: &Path) -> Result<bool> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
         return Ok(false);
     }
     match take(path, false)? {

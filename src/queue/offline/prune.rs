@@ -18,7 +18,7 @@
 
 use serde::Serialize;
 
-use crate::queue::error::{IoContext, Result};
+use crate::queue::error::Result;
 use crate::queue::format::layout::{ConsumerId, Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::Params;
@@ -209,7 +209,7 @@ pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
                 out.default_consumer_created_at = Some(at);
             }
         }
-        std::fs::remove_file(&seg.path).ctx("remove", &seg.path)?;
+        crate::queue::os::files::remove_regular(&seg.path)?;
         out.deleted.push(seg.clone());
     }
     if !out.deleted.is_empty() {

@@ -7,11 +7,12 @@
 //! This module must not interpret records (that is `codec.rs`) or decide when to roll.
 
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::{self, Lock, Map};
 
 /// A mapped segment file.
@@ -30,15 +31,10 @@ impl Segment {
     /// Creates a new segment file of `len` bytes, allocated on disk and zero-filled, mapped
     /// read-write. Fails if the file exists.
     pub fn create(path: &Path, start: u64, len: u64) -> Result<Segment> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .ctx("create segment", path)?;
+        let file = files::open_in_store(path, How::CreateNew { mode: 0o644 })?;
         if let Err(e) = sys::allocate(&file, len) {
             drop(file);
-            let _ = std::fs::remove_file(path);
+            let _ = files::remove_regular(path);
             return Err(Error::io("allocate segment", path, e));
         }
         Self::finish_write(path, start, len, file)
@@ -46,11 +42,7 @@ impl Segment {
 
     /// Opens an existing segment read-write, extending a short file to `len` (as .NET does).
     pub fn open_write(path: &Path, start: u64, len: u64) -> Result<Segment> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .ctx("open segment", path)?;
+        let file = files::open_in_store(path, How::ReadWrite)?;
         let actual = file.metadata().ctx("stat", path)?.len();
         if actual < len {
             sys::allocate(&file, len).ctx("extend segment", path)?;
@@ -75,19 +67,12 @@ impl Segment {
     /// shorter file is mapped as far as it goes and the rest reads as zero.
     /// Returns `Ok(None)` when the file does not exist.
     pub fn open_read(path: &Path, start: u64, logical_len: u64) -> Result<Option<Segment>> {
-        // Opening a FIFO for reading blocks until a writer comes, and a directory cannot be
-        // mapped: anything but a regular file is refused first.
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let why = std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a regular file (move it out of commitlog/, then run `mfq recover`)",
-            );
-            return Err(Error::io("open segment", path, why));
-        }
-        let file = match File::open(path) {
+        // A FIFO would block, a directory cannot be mapped and a symlink leads out of the
+        // store: anything but a regular file is refused (`files`).
+        let file = match files::open_in_store(path, How::Read) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open segment", path, e)),
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
         };
         let _ = sys::try_lock(&file, Lock::Shared);
         let actual = file.metadata().ctx("stat", path)?.len();

@@ -14,11 +14,13 @@
 //!
 //! This module must not know about records; callers pass a readiness check.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::queue::error::{Error, Result};
+use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::{self, Map};
 
 const WAKE_LEN: u64 = 64;
@@ -30,20 +32,26 @@ pub struct Wake {
 }
 
 impl Wake {
-    /// Opens `mfq.wake`, creating it when `create` is set. Best effort: `None` when the store is
-    /// read-only or the file cannot be used (callers then poll).
-    pub fn open(path: &Path, create: bool) -> Option<Wake> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(create)
-            .truncate(false)
-            .open(path)
-            .ok()?;
+    /// Opens `mfq.wake`, creating it when `create` is set. Best effort: `Ok(None)` when the
+    /// store is read-only or the file cannot be used (callers then poll). Something other than a
+    /// regular file in its place (a symlink, FIFO, folder) is [`Error::NotRegular`]: it is
+    /// neither followed nor mapped, so a planted symlink cannot have its target changed.
+    pub fn open(path: &Path, create: bool) -> Result<Option<Wake>> {
+        let how = if create {
+            How::ReadWriteCreate
+        } else {
+            How::ReadWrite
+        };
+        let file = match files::open_in_store(path, how) {
+            Ok(f) => f,
+            Err(e @ Error::NotRegular { .. }) => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        Ok(Self::map(file, create))
+    }
+
+    fn map(file: File, create: bool) -> Option<Wake> {
         let meta = file.metadata().ok()?;
-        if !meta.is_file() {
-            return None;
-        }
         // Only a producer (which creates it) repairs a short file; a reader does not change
         // the store, and polls instead.
         if meta.len() < WAKE_LEN {
@@ -94,8 +102,8 @@ mod tests {
     fn notify_wakes_a_sleeper() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mfq.wake");
-        let a = Wake::open(&path, true).unwrap();
-        let b = Wake::open(&path, false).unwrap();
+        let a = Wake::open(&path, true).unwrap().unwrap();
+        let b = Wake::open(&path, false).unwrap().unwrap();
         let t = std::thread::spawn(move || {
             let t0 = Instant::now();
             b.wait(Duration::from_secs(20), || false);
@@ -114,12 +122,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mfq.wake");
         std::fs::write(&path, b"xx").unwrap();
-        assert!(Wake::open(&path, false).is_none());
+        assert!(Wake::open(&path, false).unwrap().is_none());
         assert_eq!(std::fs::read(&path).unwrap(), b"xx");
-        assert!(Wake::open(&path, true).is_some());
+        assert!(Wake::open(&path, true).unwrap().is_some());
         assert_eq!(std::fs::metadata(&path).unwrap().len(), WAKE_LEN);
         assert!(
-            Wake::open(dir.path(), true).is_none(),
+            matches!(Wake::open(dir.path(), true), Err(Error::NotRegular { .. })),
             "a folder is not a wake file"
         );
     }
@@ -127,7 +135,9 @@ mod tests {
     #[test]
     fn ready_check_skips_the_sleep() {
         let dir = tempfile::tempdir().unwrap();
-        let w = Wake::open(&dir.path().join("mfq.wake"), true).unwrap();
+        let w = Wake::open(&dir.path().join("mfq.wake"), true)
+            .unwrap()
+            .unwrap();
         let t0 = Instant::now();
         w.wait(Duration::from_secs(20), || true);
         assert!(t0.elapsed() < Duration::from_secs(20));

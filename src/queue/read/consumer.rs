@@ -14,13 +14,14 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::queue::error::{Error, Holder, Result};
+use crate::queue::error::{Holder, Result};
 use crate::queue::format::gaps::Gap;
 use crate::queue::format::layout::ConsumerId;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
 use crate::queue::format::params::Params;
 use crate::queue::format::positions::{Extent, StartAt};
+use crate::queue::os::files;
 use crate::queue::os::wake::Wake;
 use crate::queue::read::reader::{Reader, RecordLoc};
 use crate::queue::read::waiting::{wait_next, WaitOptions};
@@ -87,17 +88,17 @@ impl Cursor {
         wait: WaitOptions,
         create_wake: bool,
         gaps: Vec<Gap>,
-    ) -> Cursor {
-        Cursor {
+    ) -> Result<Cursor> {
+        Ok(Cursor {
             gaps,
             skipped: Vec::new(),
             reader: Reader::new(layout.clone(), *params, offset),
-            wake: Wake::open(&layout.wake(), create_wake),
+            wake: Wake::open(&layout.wake(), create_wake)?,
             wake_path: layout.wake(),
             wait,
             polls: 0,
             checked_at: None,
-        }
+        })
     }
 
     fn poll(
@@ -115,7 +116,7 @@ impl Cursor {
             return self.reader.poll(thorough);
         }
         if self.wake.is_none() {
-            self.wake = Wake::open(&self.wake_path, false);
+            self.wake = Wake::open(&self.wake_path, false)?;
         }
         wait_next(
             &mut self.reader,
@@ -198,8 +199,7 @@ impl Consumer {
         } else {
             extent.resolve(first_start)?
         };
-        std::fs::create_dir_all(layout.offset_dir())
-            .map_err(|e| Error::io("create", layout.offset_dir(), e))?;
+        files::ensure_dir(&layout.offset_dir())?;
         let file = OffsetFile::open_owned(&path, initial, Holder::SameConsumer)?;
         let offset = file.get();
         extent.check_readable(offset)?;
@@ -208,7 +208,7 @@ impl Consumer {
             params: *params,
             id,
             file,
-            cursor: Cursor::new(layout, params, offset, wait, true, extent.gaps().to_vec()),
+            cursor: Cursor::new(layout, params, offset, wait, true, extent.gaps().to_vec())?,
         })
     }
 
@@ -329,7 +329,7 @@ impl Observer {
         let offset = extent.resolve(start)?;
         extent.check_readable(offset)?;
         Ok(Observer {
-            cursor: Cursor::new(layout, params, offset, wait, false, extent.gaps().to_vec()),
+            cursor: Cursor::new(layout, params, offset, wait, false, extent.gaps().to_vec())?,
         })
     }
 

@@ -21,6 +21,7 @@ use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
 use crate::queue::format::params::{Format, Params};
 use crate::queue::offline::recovery::{self, Repair};
+use crate::queue::os::files;
 use crate::queue::os::segment::Segment;
 use crate::queue::os::wake::Wake;
 use crate::queue::write::flusher::Flusher;
@@ -76,16 +77,17 @@ impl Producer {
                 "flush every 0 messages is not a policy; use 1 or more".into(),
             ));
         }
-        std::fs::create_dir_all(layout.offset_dir())
-            .map_err(|e| Error::io("create", layout.offset_dir(), e))?;
-        std::fs::create_dir_all(layout.commitlog())
-            .map_err(|e| Error::io("create", layout.commitlog(), e))?;
+        std::fs::create_dir_all(layout.root())
+            .map_err(|e| Error::io("create", layout.root(), e))?;
+        files::ensure_dir(&layout.offset_dir())?;
+        files::ensure_dir(&layout.commitlog())?;
         let producer_file = OffsetFile::open_owned(&layout.producer_offset(), 0, Holder::Producer)?;
         let confirmed_file =
             OffsetFile::open_owned(&layout.confirmed_offset(), 0, Holder::Producer)?;
         let repair =
             recovery::repair_for_producer(&layout, &params, &producer_file, &confirmed_file)?;
         let offset = producer_file.get();
+        let wake = Wake::open(&layout.wake(), true)?;
         let flusher = Flusher::start(
             confirmed_file,
             layout.commitlog(),
@@ -94,7 +96,7 @@ impl Producer {
             opts.background,
         );
         Ok(Producer {
-            wake: Wake::open(&layout.wake(), true),
+            wake,
             layout,
             params,
             offset,

@@ -9,6 +9,7 @@ use crate::queue::error::{Error, Param, Result};
 use crate::queue::format::codec;
 use crate::queue::format::layout::{Layout, SegmentFile};
 use crate::queue::format::params::{Format, Params, ParamsRequest};
+use crate::queue::os::files::{self, How};
 
 /// Fully explicit parameters are taken as given when the files fit them, or when damage leaves
 /// nothing to contradict them. Files that other parameters explain better refuse them: acting on
@@ -62,10 +63,12 @@ fn zeros_past(seg: &SegmentFile, len: u64) -> bool {
         return false;
     }
     let mut bytes = Vec::new();
-    let read = std::fs::File::open(&seg.path).and_then(|mut f| {
-        f.seek(SeekFrom::Start(len))?;
-        f.take(excess).read_to_end(&mut bytes)
-    });
+    let Ok(mut f) = files::open_in_store(&seg.path, How::Read) else {
+        return false;
+    };
+    let read = f
+        .seek(SeekFrom::Start(len))
+        .and_then(|_| f.take(excess).read_to_end(&mut bytes));
     read.is_ok() && codec::is_zero(&bytes)
 }
 

@@ -4,7 +4,6 @@
 //!
 //! This module must not decide what to change; the plan does.
 
-use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -12,13 +11,14 @@ use serde::Serialize;
 
 use super::plan::{Action, Plan};
 use super::{fault, journal};
-use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::error::{Error, Hint, IoContext, Result};
 use crate::queue::format::gaps::{self, Gap};
 use crate::queue::format::infer;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
 use crate::queue::format::params::{self, Params, ParamsRequest, ParamsSource};
 use crate::queue::offline::locks;
+use crate::queue::os::files::{self, How};
 
 /// How to apply a plan.
 #[derive(Clone, Debug, Default)]
@@ -129,7 +129,7 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     if !resuming {
         if let Some(dir) = &opts.save_to {
             fault::step()?;
-            save_aside(plan, dir, &mut applied)?;
+            save_aside(layout, plan, dir, &mut applied)?;
         }
         if !plan.is_empty() {
             fault::step()?;
@@ -171,12 +171,8 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
             } => zero(path, *from_pos, *to_pos)?,
             Action::TrimSegment { path, to_len, .. } => trim(path, *to_len)?,
             Action::RemoveSegment { path, .. } => {
-                match std::fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io("remove", path, e))
-                    }
-                    _ => {}
-                }
+                // Gone already when a cut repair is finished.
+                files::remove_regular(path)?;
                 offsets::sync_dir(&layout.commitlog())?;
             }
             _ => continue,
@@ -189,48 +185,146 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     Ok(applied)
 }
 
-fn save_aside(plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
-    let mut made = false;
+/// One copy to make: the non-zero span `[from, to)` of a removed range.
+struct Copy {
+    src: PathBuf,
+    from: u64,
+    to: u64,
+    name: String,
+}
+
+/// Saves the non-zero span of every range the plan removes into `dir`, or nothing: the space
+/// is checked first, a copy that fails is removed with the rest of this run's copies (and the
+/// folder, when this run made it), and no empty salvage file is left.
+fn save_aside(layout: &Layout, plan: &Plan, dir: &Path, applied: &mut Applied) -> Result<()> {
+    let mut copies = Vec::new();
     for removed in plan.actions.iter().filter_map(Action::removed) {
-        if !made {
-            std::fs::create_dir_all(dir).ctx("create", dir)?;
-            made = true;
+        if let Some((from, to)) = nonzero_span(removed.path, removed.from, removed.to)? {
+            copies.push(Copy {
+                src: removed.path.to_path_buf(),
+                from,
+                to,
+                name: removed.salvage_name_at(from),
+            });
         }
-        let dest = dir.join(&removed.salvage_name);
-        copy_range(removed.path, removed.from, removed.to, &dest)?;
-        applied.saved.push(dest);
     }
-    if made {
-        offsets::sync_dir(dir)?;
+    if copies.is_empty() {
+        return Ok(());
     }
+    let need: u64 = copies.iter().map(|c| c.to - c.from).sum();
+    let free = files::free_space(dir)?;
+    if need > free {
+        return Err(no_room(dir, need, Some(free)));
+    }
+    let made = make_save_dir(layout.root(), dir)?;
+    let mut saved = Vec::new();
+    let mut result = Ok(());
+    for c in &copies {
+        let dest = dir.join(&c.name);
+        match copy_range(&c.src, c.from, c.to, &dest) {
+            Ok(()) => saved.push(dest),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    if let Err(e) = result {
+        for f in &saved {
+            let _ = std::fs::remove_file(f);
+        }
+        if let Some(made) = made {
+            let _ = std::fs::remove_dir(made);
+        }
+        let full = matches!(&e, Error::Io { source, .. }
+            if matches!(source.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)));
+        return Err(if full { no_room(dir, need, None) } else { e });
+    }
+    offsets::sync_dir(dir)?;
+    applied.saved.extend(saved);
     Ok(())
 }
 
-/// Copies `[from, to)` of `src` (clipped to its length; `None`: to its end) into a new file
-/// `dest` (an existing one is an error), streaming, and syncs it.
-fn copy_range(src: &Path, from: u64, to: Option<u64>, dest: &Path) -> Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut input = File::open(src).ctx("open", src)?;
+fn no_room(dir: &Path, need: u64, free: Option<u64>) -> Error {
+    let free = free.map_or_else(String::new, |f| format!(", {f} free"));
+    Error::Refused {
+        reason: format!(
+            "the bytes the repair removes ({need} bytes) do not fit in {}{free}; nothing was changed",
+            dir.display()
+        ),
+        hint: Some(Hint::SaveElsewhereOrNoSave),
+    }
+}
+
+/// Makes the save folder. Inside the store (the default `mfq-salvage/<time>`) each folder is
+/// made or checked one by one and a symlink among them is refused, so that copies never land
+/// outside the store; a folder the operator named elsewhere is made as given. Returns the
+/// outermost folder this call made, if any.
+fn make_save_dir(root: &Path, dir: &Path) -> Result<Option<PathBuf>> {
+    let Ok(rest) = dir.strip_prefix(root) else {
+        let existed = dir.exists();
+        std::fs::create_dir_all(dir).ctx("create", dir)?;
+        return Ok((!existed).then(|| dir.to_path_buf()));
+    };
+    let mut at = root.to_path_buf();
+    let mut made = None;
+    for part in rest.components() {
+        at.push(part);
+        let existed = std::fs::symlink_metadata(&at).is_ok();
+        files::ensure_dir(&at)?;
+        if !existed && made.is_none() {
+            made = Some(at.clone());
+        }
+    }
+    Ok(made)
+}
+
+/// The span from the first to the last non-zero byte of `[from, to)` of `src` (clipped to its
+/// length; `None`: to its end), or `None` when it is all zeros.
+fn nonzero_span(src: &Path, from: u64, to: Option<u64>) -> Result<Option<(u64, u64)>> {
+    let input = files::open_in_store(src, How::Read)?;
     let len = input.metadata().ctx("stat", src)?.len();
     let end = to.map_or(len, |t| t.min(len));
-    let start = from.min(end);
-    input.seek(SeekFrom::Start(start)).ctx("read", src)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut first, mut last) = (None, 0);
+    let mut pos = from.min(end);
+    while pos < end {
+        let n = ((end - pos) as usize).min(buf.len());
+        input.read_exact_at(&mut buf[..n], pos).ctx("read", src)?;
+        if let Some(i) = buf[..n].iter().position(|&b| b != 0) {
+            first.get_or_insert(pos + i as u64);
+            let j = buf[..n].iter().rposition(|&b| b != 0).unwrap_or(i);
+            last = pos + j as u64 + 1;
+        }
+        pos += n as u64;
+    }
+    Ok(first.map(|f| (f, last)))
+}
+
+/// Copies `[from, to)` of `src` into a new file `dest` (an existing one is an error, and a
+/// symlink is never followed) with at most the source's permissions, and syncs it.
+fn copy_range(src: &Path, from: u64, to: u64, dest: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::PermissionsExt;
+    let mut input = files::open_in_store(src, How::Read)?;
+    let mode = input.metadata().ctx("stat", src)?.permissions().mode() & 0o777;
+    input.seek(SeekFrom::Start(from)).ctx("read", src)?;
     // Never over an earlier repair's saved bytes (a reused --save-to folder): fail first.
-    let mut output = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dest)
-        .ctx("create", dest)?;
-    std::io::copy(&mut input.take(end - start), &mut output).ctx("write", dest)?;
-    output.sync_all().ctx("sync", dest)
+    let mut output = files::open_in_store(dest, How::CreateNew { mode })?;
+    let copied = std::io::copy(&mut input.take(to - from), &mut output)
+        .and_then(|_| output.sync_all())
+        .ctx("write", dest);
+    if copied.is_err() {
+        // A partial copy is worth nothing, and this call made the file.
+        drop(output);
+        let _ = std::fs::remove_file(dest);
+    }
+    copied
 }
 
 /// Cuts a file back to `len` bytes (a no-op when it is not longer) and syncs it.
 fn trim(path: &Path, len: u64) -> Result<()> {
-    let f = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .ctx("open", path)?;
+    let f = files::open_in_store(path, How::ReadWrite)?;
     if f.metadata().ctx("stat", path)?.len() > len {
         f.set_len(len).ctx("truncate", path)?;
         f.sync_all().ctx("sync", path)?;
@@ -240,10 +334,7 @@ fn trim(path: &Path, len: u64) -> Result<()> {
 
 /// Zeroes `[from, to)` of a file (clipped to its length) and syncs it.
 fn zero(path: &Path, from: u64, to: u64) -> Result<()> {
-    let f = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .ctx("open", path)?;
+    let f = files::open_in_store(path, How::ReadWrite)?;
     let len = f.metadata().ctx("stat", path)?.len();
     let to = to.min(len);
     let chunk = vec![0u8; 1 << 16];

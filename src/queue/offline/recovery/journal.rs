@@ -20,9 +20,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Action, Plan};
-use crate::queue::error::{Error, IoContext, Result};
+use crate::queue::error::{Error, Result};
 use crate::queue::format::layout::{ConsumerId, Layout};
 use crate::queue::format::offsets;
+use crate::queue::os::files;
 
 const VERSION: u32 = 1;
 /// A journal larger than this is not one mfq wrote (a plan is a few actions per segment).
@@ -80,10 +81,8 @@ fn segment_name(path: &Path) -> String {
 /// FNV-1a over a file's bytes `[from, to)` (clipped to its length): stable across versions
 /// and processes, enough to tell "as it was" from "changed since".
 fn hash_range(path: &Path, from: u64, to: u64) -> Result<Option<u64>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    let Some(bytes) = files::read_small(path, u64::MAX)? else {
+        return Ok(None);
     };
     let end = (to as usize).min(bytes.len());
     let start = (from as usize).min(end);
@@ -97,10 +96,13 @@ fn hash_range(path: &Path, from: u64, to: u64) -> Result<Option<u64>> {
 
 /// Whether a file's bytes `[from, to)` (clipped to its length) are all zero.
 fn zero_range(path: &Path, from: u64, to: u64) -> bool {
-    std::fs::read(path).is_ok_and(|b| {
-        let end = (to as usize).min(b.len());
-        b[(from as usize).min(end)..end].iter().all(|&x| x == 0)
-    })
+    files::read_small(path, u64::MAX)
+        .ok()
+        .flatten()
+        .is_some_and(|b| {
+            let end = (to as usize).min(b.len());
+            b[(from as usize).min(end)..end].iter().all(|&x| x == 0)
+        })
 }
 
 fn len_of(path: &Path) -> Option<u64> {
@@ -270,15 +272,11 @@ pub(crate) enum Found {
 /// The plan of an interrupted repair, if a journal is there.
 pub(crate) fn read(layout: &Layout) -> Result<Found> {
     let path = layout.repair_journal();
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::None),
-        Err(e) => return Err(Error::io("stat", &path, e)),
+    let text = match files::read_small(&path, MAX_LEN) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(Found::None),
+        Err(e) => return Err(bad(layout, &e.to_string())),
     };
-    if !meta.is_file() || meta.len() > MAX_LEN {
-        return Err(bad(layout, "not a regular file of a plan's size"));
-    }
-    let text = std::fs::read(&path).ctx("read", &path)?;
     let j: Journal =
         serde_json::from_slice(&text).map_err(|e| bad(layout, &format!("unreadable: {e}")))?;
     if j.version != VERSION {
@@ -310,41 +308,11 @@ pub(crate) fn write(layout: &Layout, plan: &Plan) -> Result<()> {
     };
     let text = serde_json::to_vec_pretty(&j)
         .map_err(|e| Error::io("encode", layout.repair_journal(), std::io::Error::other(e)))?;
-    let path = layout.repair_journal();
-    let tmp = layout.root().join(format!(
-        ".mfq-repair.json.{}.{}.tmp",
-        std::process::id(),
-        nanos()
-    ));
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .ctx("create", &tmp)?;
-        f.write_all(&text).ctx("write", &tmp)?;
-        f.sync_all().ctx("sync", &tmp)?;
-    }
-    std::fs::rename(&tmp, &path).ctx("rename", &path)?;
-    offsets::sync_dir(layout.root())
-}
-
-/// A per-call suffix for temporary names (with the pid, unique on this machine).
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
+    files::write_replace(&layout.repair_journal(), &text)
 }
 
 /// Deletes the journal once its plan is applied.
 pub(crate) fn clear(layout: &Layout) -> Result<()> {
-    let path = layout.repair_journal();
-    match std::fs::remove_file(&path) {
-        Ok(()) => offsets::sync_dir(layout.root()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", &path, e)),
-    }
+    files::remove_regular(&layout.repair_journal())?;
+    offsets::sync_dir(layout.root())
 }

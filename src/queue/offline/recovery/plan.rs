@@ -95,6 +95,22 @@ pub struct Removed<'a> {
     pub salvage_name: String,
 }
 
+impl Removed<'_> {
+    /// The salvage name when the saved bytes begin at `pos` of the file (leading zeros are not
+    /// saved): [`Removed::salvage_name`] when `pos` is where the removed bytes begin, else
+    /// `<segment>.from-<pos>`.
+    pub fn salvage_name_at(&self, pos: u64) -> String {
+        if pos == self.from {
+            return self.salvage_name.clone();
+        }
+        let name = self
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        format!("{name}.from-{pos}")
+    }
+}
+
 impl Action {
     /// The bytes this action removes, if it removes any (offset changes remove none).
     pub fn removed(&self) -> Option<Removed<'_>> {
