@@ -21,15 +21,7 @@ fn repair(root: &Path) -> mfq::queue::Result<usize> {
     Ok(recovery::apply(store.layout(), &plan, &opts)?.actions)
 }
 
-fn write_offset(root: &Path, name: &str, v: u64) {
-    std::fs::write(root.join("offset").join(name), v.to_le_bytes()).unwrap();
-}
-
-fn zero(path: &Path, from: usize, to: usize) {
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes[from..to].fill(0);
-    std::fs::write(path, bytes).unwrap();
-}
+use common::{set_offset as write_offset, zero_range as zero};
 
 fn filled(root: &Path, params: Params, n: u64) {
     let store = Store::create(root, params).unwrap();

@@ -17,12 +17,6 @@ fn mfq_ok(store: &Path, args: &[&str]) -> String {
     stdout(&out)
 }
 
-fn zero_bytes(path: &Path, from: usize, to: usize) {
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes[from..to].fill(0);
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// The fixed repro: a crash lost records a consumer had read; the repair moved the producer
 /// up to that consumer; records produced and confirmed after the gap survive every later
 /// repair, and the consumer reads them.
@@ -31,14 +25,7 @@ fn confirmed_fixed_records_after_a_repaired_gap_survive_later_repairs() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s");
     let records: Vec<u8> = (0..10u8).flat_map(|i| [b'a' + i; 16]).collect();
-    let fmt = [
-        "--format",
-        "fixed",
-        "--record-size",
-        "16",
-        "--segment-size",
-        "100",
-    ];
+    let fmt = FIXED;
     let out = run_in(
         &with(&fmt, &["produce", "--input", "raw", arg(&store)]),
         &records,
@@ -46,7 +33,7 @@ fn confirmed_fixed_records_after_a_repaired_gap_survive_later_repairs() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     mfq_ok(&store, &["consume", "-n", "1"]);
     mfq_ok(&store, &["consume", "--consumer", "far", "-n", "all"]);
-    zero_bytes(&segment(&store, 85), 34, 85);
+    zero_range(&segment(&store, 85), 34, 85);
     set_offset(&store, "producer.confirmed.offset", 119);
     mfq_ok(&store, &["recover"]);
     assert!(store.join("mfq.gaps").is_file(), "the gap is recorded");
@@ -121,7 +108,7 @@ fn a_confirmed_stream_record_after_a_gap_survives_and_readers_step_over_it() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     mfq_ok(&store, &["consume", "-n", "all"]);
-    zero_bytes(&segment(&store, 0), 12, 30);
+    zero_range(&segment(&store, 0), 12, 30);
     set_offset(&store, "producer.confirmed.offset", 12);
     // The gap is not recorded yet: the check says a repair is needed, and the repair records it.
     let check = run(&with(&["recover", "--check"], &[arg(&store)]));

@@ -126,15 +126,7 @@ fn sweep(damaged: &Path, what: &str) -> usize {
     points
 }
 
-fn write_offset(root: &Path, name: &str, v: u64) {
-    std::fs::write(root.join("offset").join(name), v.to_le_bytes()).unwrap();
-}
-
-fn zero(path: &Path, from: usize, to: usize) {
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes[from..to].fill(0);
-    std::fs::write(path, bytes).unwrap();
-}
+use common::{set_offset as write_offset, zero_range as zero};
 
 /// A store of `n` messages with every offset confirmed, and its segment starts.
 fn filled(root: &Path, params: Params, n: u64) -> Vec<u64> {

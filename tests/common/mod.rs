@@ -14,6 +14,13 @@ use std::path::{Path, PathBuf};
 
 use mfq::queue::{ProducerOptions, Store};
 
+/// Zeroes bytes `[from, to)` of a file (a crash that lost them).
+pub fn zero_range(path: &Path, from: usize, to: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[from..to].fill(0);
+    std::fs::write(path, bytes).unwrap();
+}
+
 /// The golden fixed stores' parameters as arguments (inference gives up on damaged copies).
 pub const FIXED: [&str; 6] = [
     "--format",
