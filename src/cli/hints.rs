@@ -45,6 +45,7 @@ fn pass(need: Need) -> String {
 pub fn phrase(hint: Hint) -> String {
     match hint {
         Hint::Recover => " (run `mfq recover`)".into(),
+        Hint::RecoverOffsetFile => " (run `mfq recover` to rewrite it)".into(),
         Hint::MoveOutThenRecover => {
             "; if it does not belong here, move it out of commitlog/ and run `mfq recover`".into()
         }

@@ -284,6 +284,8 @@ impl std::fmt::Display for Holder {
 pub enum Hint {
     /// Run a recovery of the store.
     Recover,
+    /// Run a recovery of the store, which rewrites the damaged offset file.
+    RecoverOffsetFile,
     /// The file may not belong to the store: move it out of `commitlog/`, then recover.
     MoveOutThenRecover,
     /// Give the parameters explicitly (see the [`Need`]).
@@ -322,9 +324,10 @@ impl Error {
     /// What an operator can do about this error, if anything.
     pub fn hint(&self) -> Option<Hint> {
         match self {
-            Error::OffsetFileSize { .. } | Error::NegativeOffset { .. } | Error::Corrupt { .. } => {
-                Some(Hint::Recover)
+            Error::OffsetFileSize { .. } | Error::NegativeOffset { .. } => {
+                Some(Hint::RecoverOffsetFile)
             }
+            Error::Corrupt { .. } => Some(Hint::Recover),
             Error::OddSegment { .. } => Some(Hint::MoveOutThenRecover),
             Error::ParamsUnknown { need, .. } => Some(Hint::GiveParams(*need)),
             Error::ParamsMismatch { what, .. } => Some(Hint::DropOrFixParam(*what)),

@@ -239,7 +239,7 @@ fn check_blocked_segment(r: &mut Report) {
         if let Some(issue) = skipped {
             issue.severity = Severity::Repair;
             issue.message = "readers and the producer need this segment, but it is not a \
-                             regular file: move it out of commitlog/, then run `mfq recover` \
+                             regular file: move it out of commitlog/, then repair the store \
                              again"
                 .to_string();
         }
