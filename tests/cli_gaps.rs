@@ -11,6 +11,20 @@ use std::path::Path;
 use common::bin::*;
 use common::*;
 
+/// What the consumer `far` reads and commits now.
+fn far_reads(store: &Path) -> String {
+    let args = [
+        "consume",
+        "--consumer",
+        "far",
+        "-n",
+        "all",
+        "--output",
+        "raw",
+    ];
+    mfq_ok(store, &args)
+}
+
 fn mfq_ok(store: &Path, args: &[&str]) -> String {
     let out = run(&with(args, &[arg(store)]));
     assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
@@ -38,18 +52,7 @@ fn confirmed_fixed_records_after_a_repaired_gap_survive_later_repairs() {
     mfq_ok(&store, &["recover"]);
     assert!(store.join("mfq.gaps").is_file(), "the gap is recorded");
     mfq_ok(&store, &["produce", "-m", &"A".repeat(16)]);
-    let far = mfq_ok(
-        &store,
-        &[
-            "consume",
-            "--consumer",
-            "far",
-            "-n",
-            "all",
-            "--output",
-            "raw",
-        ],
-    );
+    let far = far_reads(&store);
     assert_eq!(far, "A".repeat(16));
     mfq_ok(&store, &["produce", "-m", &"B".repeat(16)]);
     assert_eq!(offset_value(&store, "producer.confirmed.offset"), 204);
@@ -66,18 +69,7 @@ fn confirmed_fixed_records_after_a_repaired_gap_survive_later_repairs() {
         "the segment after the gap stays"
     );
     assert_eq!(offset_value(&store, "producer.offset"), 204);
-    let far = mfq_ok(
-        &store,
-        &[
-            "consume",
-            "--consumer",
-            "far",
-            "-n",
-            "all",
-            "--output",
-            "raw",
-        ],
-    );
+    let far = far_reads(&store);
     assert_eq!(far, "B".repeat(16), "far reads B");
 }
 

@@ -246,3 +246,53 @@ fn a_journal_the_store_outgrew_is_void_and_new_records_survive() {
     }
     assert_eq!(got, ["hello", "world!", "NEWDATA"]);
 }
+
+/// A producer that opens a store whose consumer outran a crash (policy 2) records the gap it
+/// leaves, as `recover` does: the store needs no further repair.
+#[test]
+fn a_producers_repair_at_open_records_the_gap_it_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("s");
+    let params = Params::fixed(16, 85).unwrap();
+    let starts = filled(&root, params, 30);
+    write_offset(&root, "consumer.offset", *starts.last().unwrap() + 34);
+    for s in &starts[1..] {
+        let path = root.join(format!("commitlog/{s:020}"));
+        let len = std::fs::metadata(&path).unwrap().len() as usize;
+        zero(&path, 0, len);
+    }
+    write_offset(&root, "producer.confirmed.offset", starts[1]);
+    let store = Store::open(&root, &Default::default()).unwrap();
+    drop(store.producer(ProducerOptions::default()).unwrap());
+    assert!(root.join("mfq.gaps").is_file(), "the gap is recorded");
+    assert_consistent(&store, "after the producer's repair");
+}
+
+/// A producer that opens a store whose repair was cut short finishes that repair first, so
+/// the store ends as the uninterrupted repair leaves it.
+#[test]
+fn a_producer_finishes_an_interrupted_repair_before_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged");
+    let params = Params::fixed(16, 85).unwrap();
+    filled(&damaged, params, 40);
+    zero(&damaged.join(format!("commitlog/{:020}", 425)), 17, 85);
+    write_offset(&damaged, "producer.confirmed.offset", 340);
+    write_offset(&damaged, "consumer.far.offset", 612);
+    let reference = dir.path().join("reference");
+    copy_store(&damaged, &reference);
+    repair(&reference).unwrap();
+    // A producer that opens and closes confirms its offset: do the same on the reference.
+    let opened = Store::open(&reference, &Default::default()).unwrap();
+    drop(opened.producer(ProducerOptions::default()).unwrap());
+    let cut = dir.path().join("cut");
+    copy_store(&damaged, &cut);
+    fault::interrupt_after(Some(3));
+    assert!(repair(&cut).is_err());
+    fault::interrupt_after(None);
+    assert!(cut.join("mfq-repair.json").is_file());
+    let store = Store::open(&cut, &Default::default()).unwrap();
+    drop(store.producer(ProducerOptions::default()).unwrap());
+    assert!(!cut.join("mfq-repair.json").exists());
+    assert_eq!(snapshot(&cut), snapshot(&reference));
+}

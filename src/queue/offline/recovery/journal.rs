@@ -78,31 +78,56 @@ fn segment_name(path: &Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
+/// Calls `f` with each chunk of a file's bytes `[from, to)` (clipped to its length), read
+/// with pread in 1 MiB pieces so that memory stays bounded on a segment of any size; `None`
+/// when the file is missing.
+fn each_chunk(path: &Path, from: u64, to: u64, mut f: impl FnMut(&[u8])) -> Result<Option<()>> {
+    use std::os::unix::fs::FileExt;
+    let file = match files::open_in_store(path, files::How::Read) {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("stat", path, e))?
+        .len();
+    let (mut at, end) = (from.min(len), to.min(len));
+    let mut buf = vec![0u8; 1 << 20];
+    while at < end {
+        let want = ((end - at) as usize).min(buf.len());
+        let n = file
+            .read_at(&mut buf[..want], at)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        f(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(Some(()))
+}
+
 /// FNV-1a over a file's bytes `[from, to)` (clipped to its length): stable across versions
 /// and processes, enough to tell "as it was" from "changed since".
 fn hash_range(path: &Path, from: u64, to: u64) -> Result<Option<u64>> {
-    let Some(bytes) = files::read_small(path, u64::MAX)? else {
-        return Ok(None);
-    };
-    let end = (to as usize).min(bytes.len());
-    let start = (from as usize).min(end);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in &bytes[start..end] {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    Ok(Some(h))
+    let seen = each_chunk(path, from, to, |bytes| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    })?;
+    Ok(seen.map(|()| h))
 }
 
 /// Whether a file's bytes `[from, to)` (clipped to its length) are all zero.
 fn zero_range(path: &Path, from: u64, to: u64) -> bool {
-    files::read_small(path, u64::MAX)
-        .ok()
-        .flatten()
-        .is_some_and(|b| {
-            let end = (to as usize).min(b.len());
-            b[(from as usize).min(end)..end].iter().all(|&x| x == 0)
-        })
+    let mut zero = true;
+    let seen = each_chunk(path, from, to, |bytes| {
+        zero &= bytes.iter().all(|&b| b == 0)
+    });
+    matches!(seen, Ok(Some(()))) && zero
 }
 
 fn len_of(path: &Path) -> Option<u64> {

@@ -30,7 +30,17 @@ pub(crate) fn repair_for_producer(
     producer: &OffsetFile,
     confirmed: &OffsetFile,
 ) -> Result<Repair> {
-    let report = inspect(layout, params, ParamsSource::Explicit, Depth::Tail)?;
+    let mut report = inspect(layout, params, ParamsSource::Explicit, Depth::Tail)?;
+    if let Some(pending) = report.pending.take() {
+        // An interrupted repair is finished first, whole: it is this store's own plan, and
+        // planning anew over a half-applied store could decide differently.
+        let opts = ApplyOptions {
+            save_to: None,
+            force: true,
+        };
+        apply::apply(layout, &pending, &opts)?;
+        report = inspect(layout, params, ParamsSource::Explicit, Depth::Tail)?;
+    }
     let plan = plan::plan(&report, false);
     if plan.is_empty() {
         return Ok(Repair::default());
@@ -39,7 +49,14 @@ pub(crate) fn repair_for_producer(
         actions: plan
             .actions
             .iter()
-            .filter(|a| matches!(a, Action::ZeroTail { .. } | Action::RemoveSegment { .. }))
+            .filter(|a| {
+                matches!(
+                    a,
+                    Action::ZeroTail { .. }
+                        | Action::RemoveSegment { .. }
+                        | Action::RecordGaps { .. }
+                )
+            })
             .cloned()
             .collect(),
         producer_offset: plan.producer_offset,
