@@ -113,8 +113,16 @@ pub fn exit_code_for(err: &anyhow::Error) -> i32 {
             Some(mfq::queue::Error::Locked { .. })
         )
     });
+    let repair_needed = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<mfq::queue::Error>(),
+            Some(mfq::queue::Error::ConfirmedLoss { .. })
+        )
+    });
     if let Some(exit) = exit_marker(err) {
         exit.status().code()
+    } else if repair_needed {
+        ExitStatus::Corruption.code()
     } else if locked {
         ExitStatus::StoreBusy.code()
     } else if is_broken_pipe(err) {

@@ -17,6 +17,7 @@ fn repair(root: &Path) -> mfq::queue::Result<usize> {
     let opts = ApplyOptions {
         save_to: Some(root.join("mfq-salvage").join("cut")),
         force: false,
+        remove_confirmed: false,
     };
     Ok(recovery::apply(store.layout(), &plan, &opts)?.actions)
 }

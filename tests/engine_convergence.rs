@@ -64,6 +64,7 @@ fn repair(root: &Path) -> mfq::queue::Result<usize> {
     let opts = ApplyOptions {
         save_to: Some(root.join("mfq-salvage").join("sweep")),
         force: false,
+        remove_confirmed: false,
     };
     // A rerun may reuse the salvage folder: give each run its own.
     let opts = ApplyOptions {

@@ -45,3 +45,22 @@ proptest! {
 fn recovery_fixed_consumer_on_a_leftover_record_after_an_unwritten_slot() {
     engine_fuzz_harness::recovery(&[0, 238, 0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 0, 71, 0, 0, 1, 6]);
 }
+
+/// Fuzz findings kept as fixed cases (issue #14's gap rules): a store whose records start far
+/// past an empty first segment, zeros in no file below the confirmed offset, and a fixed store
+/// whose damage below the scan is left alone while the producer appends past it. After the
+/// repair and an append, nothing needs a repair and `StartAt::Latest` is where the producer
+/// appends.
+#[test]
+fn recovery_gap_and_data_end_findings() {
+    engine_fuzz_harness::recovery(&[
+        238, 0, 0, 0, 0, 0, 238, 0, 0, 0, 0, 0, 0, 0, 1, 238, 0, 0, 0, 0, 0, 255, 0, 0, 0,
+    ]);
+    engine_fuzz_harness::recovery(&[
+        0, 5, 0, 255, 0, 0, 0, 255, 0, 0, 198, 0, 0, 0, 0, 0, 255, 0, 0, 4, 1, 255, 0, 0, 0, 0, 0,
+        0,
+    ]);
+    engine_fuzz_harness::recovery(&[
+        0, 255, 0, 255, 0, 0, 255, 238, 0, 255, 0, 0, 0, 255, 6, 0, 255, 26, 11, 238, 0,
+    ]);
+}

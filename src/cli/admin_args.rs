@@ -111,7 +111,10 @@ pub struct RecoverArgs {
     #[arg(long)]
     pub no_save: bool,
 
-    /// Repair even while a live process holds the store. Default: refuse with exit status 5.
+    /// Repair even while a live process holds the store (default: refuse with exit status 5),
+    /// and remove damaged or unreachable bytes below the confirmed offset, which `--dry-run`
+    /// lists (default: refuse with exit status 4 and change nothing). Removed bytes are still
+    /// saved aside unless `--no-save`.
     #[arg(long)]
     pub force: bool,
 }

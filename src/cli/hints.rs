@@ -62,6 +62,9 @@ pub fn phrase(hint: Hint) -> String {
         Hint::Force => "; pass --force to do it anyway".into(),
         Hint::CheckSegmentSize => "; check --segment-size or mfq.json".into(),
         Hint::MoveAside => "; move it out of the store, then run the command again".into(),
+        Hint::ReviewThenConsent => "; `mfq recover --dry-run` lists what would be removed; \
+                                    `mfq recover --force` removes it, saving it aside first"
+            .into(),
         Hint::SaveElsewhereOrNoSave => {
             "; pass --save-to DIR on a filesystem with room, or --no-save to discard them".into()
         }

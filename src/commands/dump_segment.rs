@@ -32,7 +32,7 @@ const PREVIEW: usize = 48;
 
 /// Runs `mfq dump-segment`.
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
-    let (path, start, params) = locate(global, args).context("cannot find the segment")?;
+    let (path, start, params, gaps) = locate(global, args).context("cannot find the segment")?;
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
     let need = rows::bytes_needed(&params);
     let sum = positions::with_file_bytes(&path, need, |bytes, file_len| {
@@ -40,7 +40,8 @@ pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
             rows,
             more,
             summary,
-        } = rows::rows_of_file(&params, start, bytes, file_len, limit);
+        } = rows::rows_of_file(&params, start, bytes, file_len, &gaps, limit);
+        note_gaps(&params, start, &gaps);
         let file = (bytes, file_len);
         if global.json {
             print_json(&path, start, &params, file, &rows, &summary, more)?;
@@ -67,8 +68,37 @@ pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The segment file, its start offset and the store parameters to read it with.
-fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBuf, u64, Params)> {
+/// Says on stderr which recorded gaps of the store the segment's records step over (stdout
+/// stays the dump).
+fn note_gaps(params: &Params, start: u64, gaps: &[(u64, u64)]) {
+    let end = start.saturating_add(params.span());
+    for &(a, b) in gaps.iter().filter(|&&(a, b)| a < end && b > start) {
+        eprintln!(
+            "mfq: the recorded gap {a}..{b} crosses this segment: mfq's readers step over it \
+             to the records at {b} (a .NET reader stops at {a}; see `mfq stat`)"
+        );
+    }
+}
+
+/// Recorded gaps, as `[from, to)` pairs.
+type Gaps = Vec<(u64, u64)>;
+
+/// A store's recorded gaps.
+fn gaps_of(store: &Store) -> anyhow::Result<Gaps> {
+    Ok(store
+        .extent()?
+        .gaps()
+        .iter()
+        .map(|g| (g.from, g.to))
+        .collect())
+}
+
+/// The segment file, its start offset, the store parameters to read it with, and the store's
+/// recorded gaps (none for a file outside a store).
+fn locate(
+    global: &GlobalOpts,
+    args: &DumpSegmentArgs,
+) -> anyhow::Result<(PathBuf, u64, Params, Gaps)> {
     match (&args.segment, args.offset) {
         (Some(SegmentRef::Path(p)), _) => {
             let start = p
@@ -76,7 +106,8 @@ fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBu
                 .and_then(|n| n.to_str())
                 .and_then(parse_segment_name)
                 .unwrap_or(0);
-            Ok((p.clone(), start, params_for_file(global, p)?))
+            let (params, gaps) = params_for_file(global, p)?;
+            Ok((p.clone(), start, params, gaps))
         }
         (Some(SegmentRef::Start(n)), _) => {
             let store = resolve::open_store(global, None)?;
@@ -89,7 +120,7 @@ fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBu
                     starts(&store)?
                 );
             }
-            Ok((path, *n, *store.params()))
+            Ok((path, *n, *store.params(), gaps_of(&store)?))
         }
         (None, Some(o)) => {
             let store = resolve::open_store(global, None)?;
@@ -104,7 +135,12 @@ fn locate(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<(PathBu
                     starts(&store)?
                 );
             };
-            Ok((seg.path.clone(), seg.start, *store.params()))
+            Ok((
+                seg.path.clone(),
+                seg.start,
+                *store.params(),
+                gaps_of(&store)?,
+            ))
         }
         (None, None) => anyhow::bail!("name a segment or give --offset N"),
     }
@@ -123,9 +159,9 @@ fn starts(store: &Store) -> anyhow::Result<String> {
     })
 }
 
-/// Parameters for a segment named by path: from its store when it sits in `<store>/commitlog/`,
-/// else from `-s/--store`, else from the format options alone.
-fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<Params> {
+/// Parameters (and recorded gaps) for a segment named by path: from its store when it sits in
+/// `<store>/commitlog/`, else from `-s/--store`, else from the format options alone.
+fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<(Params, Gaps)> {
     if !path.is_file() {
         anyhow::bail!("{} is not a file", path.display());
     }
@@ -137,23 +173,26 @@ fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<Params> {
         .is_some_and(|n| n == "commitlog")
     {
         if let Some(root) = parent.and_then(Path::parent) {
-            return Ok(*resolve::open_at(root, &req)?.params());
+            let store = resolve::open_at(root, &req)?;
+            return Ok((*store.params(), gaps_of(&store)?));
         }
     }
     if let Some(store) = &global.store {
-        return Ok(*resolve::open_at(store, &req)?.params());
+        let store = resolve::open_at(store, &req)?;
+        return Ok((*store.params(), gaps_of(&store)?));
     }
     let mut req = req;
     if req.segment_size.is_none() {
         req.segment_size = req.segment_size_of_file(std::fs::metadata(path)?.len());
     }
-    req.to_params().with_context(|| {
+    let params = req.to_params().with_context(|| {
         format!(
             "{} is not inside a store's commitlog/ folder; pass -s STORE, or --format \
              (with --record-size for fixed) and --segment-size",
             path.display()
         )
-    })
+    })?;
+    Ok((params, vec![]))
 }
 
 fn describe(params: &Params) -> String {
@@ -193,6 +232,10 @@ fn print_text(
     )?;
     for r in rows {
         let text = match (&r.payload, r.count) {
+            _ if r.gap_to.is_some() => format!(
+                "recorded gap: mfq's readers go on at offset {}",
+                r.gap_to.unwrap_or_default()
+            ),
             (_, n) if n > 1 => format!(
                 "… {n} unwritten slots (positions {}..{})",
                 r.position,

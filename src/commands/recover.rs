@@ -108,9 +108,24 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
             _ => Ok(()),
         };
     }
+    if let Some(loss) = plan.confirmed_loss.as_ref().filter(|_| !args.force) {
+        recovery::check_files(store.layout(), &plan)?;
+        // Shown first, so that the refusal below names records the operator can see.
+        if global.json {
+            let value = serde_json::json!({
+                "report": report, "plan": plan, "applied": null, "needs_repair": true,
+            });
+            writeln!(out, "{value}")?;
+        } else {
+            write_report(&mut out, &report)?;
+            write_plan(&mut out, &plan, save_to.as_deref())?;
+        }
+        return Err(loss.refusal(store.path()).into());
+    }
     let opts = ApplyOptions {
         save_to: save_to.clone(),
         force: args.force,
+        remove_confirmed: args.force,
     };
     let mut applied = recovery::apply(store.layout(), &plan, &opts)?;
     applied.params_recorded =
@@ -176,6 +191,14 @@ fn write_plan(out: &mut impl Write, plan: &Plan, save_to: Option<&Path>) -> anyh
     writeln!(out, "plan:")?;
     for a in &plan.actions {
         writeln!(out, "  {}", actions::describe(a, save_to))?;
+    }
+    if let Some(l) = &plan.confirmed_loss {
+        writeln!(
+            out,
+            "  this removes confirmed messages: bytes {}..{} lie below the confirmed offset {} \
+             ({} complete records); only with --force",
+            l.from, l.to, l.confirmed, l.records
+        )?;
     }
     Ok(())
 }

@@ -166,6 +166,21 @@ pub enum Error {
         /// What would let it through, if anything.
         hint: Option<Hint>,
     },
+    /// A repair would zero or delete non-zero bytes below the confirmed offset: messages a
+    /// producer was told are safe. Nothing was changed.
+    #[error("a repair of {} would remove confirmed messages: bytes {from}..{to} below the confirmed offset {confirmed} ({records} complete records); nothing was changed", path.display())]
+    ConfirmedLoss {
+        /// The store.
+        path: PathBuf,
+        /// The confirmed offset.
+        confirmed: u64,
+        /// First offset removed.
+        from: u64,
+        /// End of what is removed below the confirmed offset.
+        to: u64,
+        /// Complete records among the bytes removed.
+        records: u64,
+    },
     /// An offset would pass the .NET limit: both .NET libraries keep offsets (segment names,
     /// offset files) as signed 64-bit numbers, so nothing may lie beyond `i64::MAX`.
     #[error("offset {offset} is beyond the .NET limit of {} ({what})", i64::MAX)]
@@ -306,6 +321,8 @@ pub enum Hint {
     CheckSegmentSize,
     /// Move the odd file out of the store (or replace it with a regular file), then retry.
     MoveAside,
+    /// Look at what a repair would remove (its dry run), then consent to removing it.
+    ReviewThenConsent,
     /// The removed bytes do not fit where they would be saved: save them on another
     /// filesystem, or do not save them.
     SaveElsewhereOrNoSave,
@@ -340,6 +357,7 @@ impl Error {
             Error::Refused { hint, .. } => *hint,
             Error::SegmentTooLarge { .. } => Some(Hint::CheckSegmentSize),
             Error::NotRegular { .. } => Some(Hint::MoveAside),
+            Error::ConfirmedLoss { .. } => Some(Hint::ReviewThenConsent),
             _ => None,
         }
     }

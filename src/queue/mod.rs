@@ -106,7 +106,14 @@ impl Store {
     pub fn open_or_create(path: impl AsRef<Path>, req: &ParamsRequest) -> Result<Store> {
         let path = path.as_ref();
         let layout = Layout::new(path);
-        let store = match Store::open(path, req) {
+        // Another creator may have made the folders since the open found none: open once
+        // more, to see them (a store being made then reads as one without parameters, which
+        // the branch below completes, agreeing with that creator through mfq.json).
+        let mut opened = Store::open(path, req);
+        if matches!(opened, Err(Error::NotAStore { .. })) && !holds_no_store(&layout) {
+            opened = Store::open(path, req);
+        }
+        let store = match opened {
             Ok(store) => store,
             Err(Error::ParamsUnknown { .. }) if layout.list_segments()?.0.is_empty() => {
                 return Store::init(layout, req.to_params()?);

@@ -117,11 +117,25 @@ pub fn recovery(data: &[u8]) {
     offset_file(&mut inp, &l.consumer_offset(&ConsumerId::Default), scale);
     let report = store.inspect().unwrap();
     let plan = recovery::plan(&report, true);
-    let opts = ApplyOptions {
+    let opts = |remove_confirmed| ApplyOptions {
         save_to: Some(dir.path().join("saved")),
         force: false,
+        remove_confirmed,
     };
-    recovery::apply(store.layout(), &plan, &opts).unwrap();
+    // Removing confirmed bytes needs consent: refused first, with nothing changed.
+    if plan.confirmed_loss.is_some() {
+        let before = files_of(store.path());
+        let refused = recovery::apply(store.layout(), &plan, &opts(false));
+        assert!(
+            matches!(refused, Err(mfq::queue::Error::ConfirmedLoss { .. })),
+            "{refused:?}"
+        );
+        assert!(
+            files_of(store.path()) == before,
+            "a refused repair changed the store"
+        );
+    }
+    recovery::apply(store.layout(), &plan, &opts(true)).unwrap();
     let again = store.inspect().unwrap();
     assert!(
         !again.needs_repair(),
@@ -179,4 +193,22 @@ pub fn recovery(data: &[u8]) {
         "after an append: {:#?}",
         report.issues
     );
+}
+
+/// Every file under `root` with its bytes.
+fn files_of(root: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -152,9 +152,37 @@ pub fn recover(store: &Store, save_to: Option<PathBuf>) -> recovery::Applied {
         &ApplyOptions {
             save_to,
             force: false,
+            remove_confirmed: false,
         },
     )
     .unwrap()
+}
+
+/// Like [`recover`], for damage a test put below the confirmed offset: a plan that removes
+/// confirmed bytes is first refused without consent (typed, naming the same bytes, and nothing
+/// changes), then applied with it.
+pub fn recover_consenting(store: &Store, save_to: Option<PathBuf>) -> recovery::Applied {
+    let report = store.inspect().unwrap();
+    let plan = recovery::plan(&report, true);
+    let opts = |remove_confirmed| ApplyOptions {
+        save_to: save_to.clone(),
+        force: false,
+        remove_confirmed,
+    };
+    if let Some(loss) = &plan.confirmed_loss {
+        assert!(loss.from < loss.to && loss.to <= loss.confirmed, "{loss:?}");
+        let before = snapshot(store.path());
+        let err = recovery::apply(store.layout(), &plan, &opts(false)).unwrap_err();
+        assert!(
+            matches!(&err, mfq::queue::Error::ConfirmedLoss { from, to, .. } if (*from, *to) == (loss.from, loss.to)),
+            "{err}"
+        );
+        assert!(
+            snapshot(store.path()) == before,
+            "a refused repair changed the store"
+        );
+    }
+    recovery::apply(store.layout(), &plan, &opts(true)).unwrap()
 }
 
 /// Asserts that a fresh inspection finds nothing to repair, naming the issues if it does.

@@ -1,7 +1,9 @@
 //! The rows `mfq dump-segment` shows for one segment: the engine's record walk
 //! (`scan::walk`) plus what the walk does not report on its own (non-zero bytes past a fixed
 //! segment's last slot), with trailing runs of unwritten fixed slots collapsed into one row,
-//! and the summary counts.
+//! and the summary counts. A stream walk that meets a gap recorded in `mfq.gaps` goes on at
+//! its far side, as mfq's readers do, with the gap as one row; a fixed walk visits every slot
+//! anyway, so a gap there shows as its unwritten slots followed by the records after it.
 //!
 //! This file must not read files or print; it turns bytes into rows.
 
@@ -26,6 +28,9 @@ pub struct Row {
     /// Slots in a collapsed run (1 otherwise).
     #[serde(skip_serializing_if = "is_one")]
     pub count: u64,
+    /// For the row of a recorded gap: the offset where the records after it start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_to: Option<u64>,
     /// In-file range of the payload (records, torn and bad-marker records).
     #[serde(skip)]
     pub payload: Option<Range<usize>>,
@@ -77,17 +82,19 @@ pub fn bytes_needed(params: &Params) -> u64 {
 /// Rows and summary of a segment whose whole content is `bytes`.
 #[cfg(test)]
 pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
-    rows_of_file(params, start, bytes, bytes.len() as u64, limit)
+    rows_of_file(params, start, bytes, bytes.len() as u64, &[], limit)
 }
 
 /// Rows and summary of a segment, keeping at most `limit` rows (memory stays bounded on a
 /// segment of any size). `bytes` is the start of a file of `file_len` bytes: at least
-/// [`bytes_needed`] of it, or all of it (a file cut while it was read may give fewer).
+/// [`bytes_needed`] of it, or all of it (a file cut while it was read may give fewer). `gaps`
+/// are the store's recorded gaps `[from, to)`.
 pub fn rows_of_file(
     params: &Params,
     start: u64,
     bytes: &[u8],
     file_len: u64,
+    gaps: &[(u64, u64)],
     limit: usize,
 ) -> Dump {
     let expected = params.file_len();
@@ -130,20 +137,53 @@ pub fn rows_of_file(
         }
         total += 1;
     };
-    scan::visit(params, start, view, |e| {
-        let payload = matches!(e.status, Status::Ok | Status::Torn | Status::BadMarker)
-            .then(|| clip(e.payload_range(params.format()), bytes.len()));
-        let row = Row {
-            offset: e.offset,
-            position: e.position,
-            size: e.size,
-            status: e.status,
-            count: 1,
-            payload,
-        };
-        push(&mut d, row);
-        true
-    });
+    // Where the walk goes on after a recorded gap whose far side lies inside the view.
+    let far_side = |offset: u64| {
+        gaps.iter()
+            .find(|&&(a, b)| a <= offset && offset < b && b < start + view_len)
+            .map(|&(_, b)| b)
+    };
+    let mut from = 0usize;
+    loop {
+        let mut resume = None;
+        scan::visit(params, start + from as u64, &view[from..], |mut e| {
+            e.position += from as u64;
+            // A recorded gap is zeros (checked when it was recorded), which a stream walk reads
+            // as the end of the records, or as garbage when records follow.
+            let stepped = e.status != Status::Ok && params.format() == Format::Stream;
+            if let Some(b) = far_side(e.offset).filter(|_| stepped) {
+                let row = Row {
+                    offset: e.offset,
+                    position: e.position,
+                    size: b - e.offset,
+                    status: Status::Unwritten,
+                    count: 1,
+                    gap_to: Some(b),
+                    payload: None,
+                };
+                push(&mut d, row);
+                resume = Some((b - start) as usize);
+                return false;
+            }
+            let payload = matches!(e.status, Status::Ok | Status::Torn | Status::BadMarker)
+                .then(|| clip(e.payload_range(params.format()), bytes.len()));
+            let row = Row {
+                offset: e.offset,
+                position: e.position,
+                size: e.size,
+                status: e.status,
+                count: 1,
+                gap_to: None,
+                payload,
+            };
+            push(&mut d, row);
+            true
+        });
+        match resume {
+            Some(p) => from = p,
+            None => break,
+        }
+    }
     if let (Some(m), true) = (params.stride(), view_len < expected) {
         // The unwritten slots past the view, as one row that joins the trailing run.
         let walked = view_len / m * m;
@@ -155,6 +195,7 @@ pub fn rows_of_file(
                 size: slots * m,
                 status: Status::Unwritten,
                 count: slots,
+                gap_to: None,
                 payload: None,
             };
             count(&mut d.summary, &row);
@@ -201,6 +242,7 @@ pub fn rows_of_file(
                 size: (file_end - records_end) as u64,
                 status: Status::Garbage,
                 count: 1,
+                gap_to: None,
                 payload: None,
             };
             count(&mut d.summary, &row);

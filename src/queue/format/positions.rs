@@ -124,15 +124,6 @@ pub(crate) fn segment_bytes(params: &Params, seg: &SegmentFile) -> Result<Segmen
     Ok(SegmentBytes::Padded(z))
 }
 
-/// Calls `f` with a segment's bytes (see [`segment_bytes`]).
-pub(crate) fn with_segment_bytes<R>(
-    params: &Params,
-    seg: &SegmentFile,
-    f: impl FnOnce(&[u8]) -> R,
-) -> Result<R> {
-    Ok(f(&segment_bytes(params, seg)?))
-}
-
 /// The earliest record offset: the first segment's start (0 for a store without segments).
 pub fn earliest(segs: &[SegmentFile]) -> u64 {
     segs.first().map_or(0, |s| s.start)
@@ -432,7 +423,9 @@ impl Extent {
     /// `offline/recovery/hole.rs`): the producer offset then lies past the records on a
     /// readable boundary, a consumer has committed at least that far, and new records go
     /// there. A producer offset past the records that no consumer reached is damage (records
-    /// lost in a crash), not a gap: the data end stays where the records end.
+    /// lost in a crash), not a gap: the data end stays where the records end, unless (fixed
+    /// format) a complete record ends right at the producer offset (damage below it that a
+    /// repair left alone, since nothing needs it for delivery: new records still go there).
     pub fn data_end(&self) -> Result<u64> {
         let mut end = self.records_end()?;
         // The records go on past a recorded gap that starts where they stop.
@@ -447,8 +440,31 @@ impl Extent {
             {
                 Ok(p)
             }
+            Some(p) if p > end && self.record_ends_at(p)? && self.check_readable(p).is_ok() => {
+                Ok(p)
+            }
             _ => Ok(end),
         }
+    }
+
+    /// Fixed format: whether the slot before `offset` holds a complete record.
+    fn record_ends_at(&self, offset: u64) -> Result<bool> {
+        let Some(m) = self.params.stride() else {
+            return Ok(false);
+        };
+        let Some(at) = offset.checked_sub(m) else {
+            return Ok(false);
+        };
+        let Some(seg) = segment_for(&self.segs, at).filter(|s| at - s.start < self.params.span())
+        else {
+            return Ok(false);
+        };
+        let bytes = segment_bytes(&self.params, seg)?;
+        let pos = (at - seg.start) as usize;
+        Ok(bytes.get(pos..pos + m as usize).is_some_and(|slot| {
+            crate::queue::format::codec::classify_fixed(slot)
+                == crate::queue::format::codec::FixedSlot::Record
+        }))
     }
 
     /// The end of the records that start at `from` (a gap's far side) in its segment; `from`

@@ -27,6 +27,10 @@ pub struct ApplyOptions {
     pub save_to: Option<PathBuf>,
     /// Go ahead even when a live process holds files the plan changes.
     pub force: bool,
+    /// Go ahead even when the plan removes bytes below the confirmed offset (its
+    /// [`Plan::confirmed_loss`]); otherwise such a plan is refused with
+    /// [`Error::ConfirmedLoss`] before anything changes.
+    pub remove_confirmed: bool,
 }
 
 /// What an application did.
@@ -114,12 +118,24 @@ fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Applies a plan to the store at `layout`.
-pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
-    // Nothing changes unless every file can be: a directory or FIFO in a file's place would
-    // fail (or block) halfway through.
+/// Checks, before anything changes, that every file a plan touches is a regular file (or
+/// missing): a directory or FIFO in a file's place would fail (or block) halfway through.
+pub fn check_files(layout: &Layout, plan: &Plan) -> Result<()> {
     for path in touched(layout, plan) {
         offsets::check_regular(&path)?;
+    }
+    Ok(())
+}
+
+/// Applies a plan to the store at `layout`.
+pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
+    check_files(layout, plan)?;
+    if let Some(loss) = plan
+        .confirmed_loss
+        .as_ref()
+        .filter(|_| !opts.remove_confirmed)
+    {
+        return Err(loss.refusal(layout.root()));
     }
     let locks = locks::lock_all(touched(layout, plan), false, opts.force)?;
     let mut applied = Applied::default();

@@ -1,52 +1,128 @@
 //! Damage below the scan: records under the lowest consumer and the confirmed offset are not
 //! needed for delivery (policy 1), so the repair scan starts above them and never changes
 //! them. A reader started from the beginning still stops at damage there, so a full
-//! inspection looks for the first damaged position below the scan and reports it as a
-//! warning, naming what readers will see.
+//! inspection walks the records below the scan: zeros that intact records follow (a crash's
+//! lost page, `hole.rs`), or zeros (and missing files) up to the scan start, are a gap for the
+//! repair to record, so that readers from the beginning step over it; the first other damage
+//! is reported as a warning, naming what readers will see.
 //!
 //! This module only reads; it must not plan or change anything.
 
-use super::{IssueKind, Report, Severity};
+use super::{hole, IssueKind, Report, Severity};
 use crate::queue::error::Result;
 use crate::queue::format::params::{Format, Params};
-use crate::queue::format::positions::with_segment_bytes;
-use crate::queue::format::scan::{self, Status};
+use crate::queue::format::positions::{segment_bytes, segment_for};
+use crate::queue::format::scan::{self, Entry, Status};
 
-/// Reports the first damaged position below `r.scanned_from`, if any.
+/// Where the records of one segment stop short below the scan.
+enum Stop {
+    /// Damage (or a zero fixed slot) at this entry.
+    At(Entry),
+    /// The records end cleanly at this offset, but the next file does not start there.
+    Short(u64),
+    /// The records run on into the next file (or past the scan start).
+    Through,
+}
+
+/// Finds the gaps below `r.scanned_from` and reports the first other damaged position there.
 pub(super) fn check_below_scan(r: &mut Report, params: &Params) -> Result<()> {
     let Some(from) = r.scanned_from.filter(|f| *f > r.earliest) else {
         return Ok(());
     };
-    for seg in r.segments.clone().iter().filter(|s| s.start < from) {
-        let found = with_segment_bytes(params, seg, |bytes| {
-            let mut found = None;
-            scan::visit(params, seg.start, bytes, |e| {
-                if e.offset >= from {
-                    return false;
-                }
-                // A zero slot below the data is a hole to a fixed-format reader; a stream
-                // segment's records simply end there.
-                let hole = e.status == Status::Unwritten && params.format() == Format::Fixed;
-                if e.status.is_damage() || hole {
-                    found = Some(e);
-                }
-                found.is_none()
-            });
-            found
-        })?;
-        if let Some(e) = found {
-            let msg = format!(
-                "{} at offset {}, below every consumer and the confirmed offset: nothing \
-                 needs it for delivery and recover leaves it, but a reader started from the \
-                 beginning stops there",
-                e.status.as_str(),
-                e.offset
-            );
-            r.push(IssueKind::DamageBelowConsumers, Severity::Warning, msg)
-                .file(&seg.path)
-                .at(e.offset);
+    let segs = r.segments.clone();
+    // Records resume after a gap below `from` or, when the confirmed offset is higher, below
+    // it (the scan then starts at a consumer).
+    let limit = r.confirmed_offset.map_or(from, |c| c.max(from));
+    let mut pos = r.earliest;
+    while pos < from {
+        let Some(seg) = segment_for(&segs, pos).filter(|s| s.start < from) else {
             return Ok(());
+        };
+        let next = segs
+            .iter()
+            .map(|s| s.start)
+            .filter(|s| *s > seg.start)
+            .min();
+        // Where the next file should start for the chain to go on.
+        let goes_on = |end: u64| next == Some(end) || (next.is_none() && end >= from);
+        let bytes = segment_bytes(params, seg)?;
+        let at = ((pos - seg.start) as usize).min(bytes.len());
+        let mut stop = Stop::Through;
+        let mut last_end = pos;
+        scan::visit(params, pos, &bytes[at..], |e| {
+            if e.offset >= from {
+                return false;
+            }
+            last_end = e.offset + e.size;
+            let stream_end = matches!(e.status, Status::Unwritten | Status::SegmentEnd);
+            stop = match params.format() {
+                // A zero slot below the data is a hole to a fixed-format reader.
+                Format::Fixed if e.status == Status::Unwritten || e.status.is_damage() => {
+                    Stop::At(e)
+                }
+                Format::Stream if e.status.is_damage() => Stop::At(e),
+                // A stream segment's records end there: a hole only when the next file does
+                // not start where they end.
+                Format::Stream if stream_end && !goes_on(e.offset) => Stop::Short(e.offset),
+                _ => Stop::Through,
+            };
+            matches!(stop, Stop::Through)
+        });
+        if matches!(stop, Stop::Through) {
+            let end = match params.format() {
+                Format::Fixed => seg.start + params.span(),
+                Format::Stream => last_end,
+            };
+            if end < from && !goes_on(end) {
+                stop = Stop::Short(end);
+            }
+        }
+        let (hole, entry) = match stop {
+            Stop::Through => match next {
+                Some(n) if n < from => {
+                    pos = n;
+                    continue;
+                }
+                _ => return Ok(()),
+            },
+            Stop::Short(end) => (end, None),
+            Stop::At(e) if e.status == Status::Unwritten => (e.offset, Some(e)),
+            Stop::At(e) => {
+                warn(r, seg, e);
+                return Ok(());
+            }
+        };
+        // Intact records after the zeros; or zeros (and missing files) all the way up to
+        // where the offsets say the records begin: a reader from the beginning would wait at
+        // the zeros forever, never seeing what is appended there.
+        let cur = Some(seg.start);
+        let far = match hole::far_side(params, &segs, cur, hole, limit)? {
+            Some(k) => Some(k),
+            None => hole::zeros_between(params, &segs, cur, hole, from)?.then_some(from),
+        };
+        match (far, entry) {
+            (Some(k), _) => {
+                r.gaps.push((hole, k));
+                pos = k;
+            }
+            (None, Some(e)) if params.format() == Format::Fixed => {
+                warn(r, seg, e);
+                return Ok(());
+            }
+            (None, _) => return Ok(()),
         }
     }
     Ok(())
+}
+
+fn warn(r: &mut Report, seg: &crate::queue::format::layout::SegmentFile, e: Entry) {
+    let msg = format!(
+        "{} at offset {}, below every consumer and the confirmed offset: nothing needs it for \
+         delivery and recover leaves it, but a reader started from the beginning stops there",
+        e.status.as_str(),
+        e.offset
+    );
+    r.push(IssueKind::DamageBelowConsumers, Severity::Warning, msg)
+        .file(&seg.path)
+        .at(e.offset);
 }

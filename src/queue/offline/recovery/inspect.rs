@@ -44,6 +44,7 @@ pub(crate) fn inspect(
         gaps: vec![],
         bad_offset_files: vec![],
         recorded_gaps: gaps::read(layout)?,
+        confirmed_at_risk: None,
         pending: None,
         issues: vec![],
     };
@@ -85,6 +86,9 @@ pub(crate) fn inspect(
     if depth == Depth::Full {
         super::below::check_below_scan(&mut r, params)?;
     }
+    if depth != Depth::Quick {
+        r.confirmed_at_risk = super::confirmed::at_risk(&r, params)?;
+    }
     check_offsets(&mut r, params);
     check_gaps(&mut r);
     check_blocked_segment(&mut r);
@@ -107,8 +111,8 @@ fn check_gaps(r: &mut Report) {
         .collect();
     for (a, b) in unrecorded {
         let msg = format!(
-            "a zero gap {a}..{b} that a repair left is not recorded, so a later run could take \
-             it for the end of the data{}",
+            "a zero gap {a}..{b} (left by a crash or a repair) is not recorded, so a later \
+             run could take it for the end of the data{}",
             after(b)
         );
         r.push(IssueKind::UnrecordedGap, Severity::Repair, msg)

@@ -317,6 +317,7 @@ pub(crate) fn read(layout: &Layout) -> Result<Found> {
     Ok(Found::Pending(Plan {
         actions,
         producer_offset: j.producer_offset,
+        confirmed_loss: None,
     }))
 }
 

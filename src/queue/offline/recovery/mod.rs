@@ -11,9 +11,13 @@
 //!    past D is recognised by later scans, which resume after it (`hole.rs`); readers behind
 //!    the gap stop at it, so a consumer inside it moves to its far side (the records it had
 //!    not read there are gone, and reported as such).
+//!    Zeros a crash left below the confirmed offset, with certain records after them, and
+//!    zeros up to the lowest consumer, are gaps too (`hole.rs`, `below.rs`).
 //! 3. Everything past D is cleared: stale or torn bytes in D's segment are zeroed and later
 //!    segments (unreachable past a gap or damage, or stream files off the chain of records)
-//!    are removed; both are saved aside first unless told not to.
+//!    are removed; both are saved aside first unless told not to. Non-zero bytes below the
+//!    confirmed offset are cleared only with the caller's consent (`confirmed.rs`,
+//!    [`ApplyOptions::remove_confirmed`]); the producer's own repair never gives it.
 //! 4. The confirmed offset is clamped to the producer offset; misaligned consumer offsets are
 //!    snapped down to the record boundary below (redelivery rather than loss); a consumer in a
 //!    deleted segment moves to the first existing record and the lost range is reported.
@@ -24,6 +28,7 @@
 
 mod apply;
 mod below;
+mod confirmed;
 #[doc(hidden)]
 pub mod fault;
 mod hole;
@@ -39,7 +44,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use apply::{apply, held_files, keep_params_known, salvage_dir, Applied, ApplyOptions};
+pub use apply::{
+    apply, check_files, held_files, keep_params_known, salvage_dir, Applied, ApplyOptions,
+};
+pub use confirmed::ConfirmedLoss;
 pub(crate) use inspect::inspect;
 pub use plan::{plan, Action, Plan, Removed};
 pub(crate) use producer::repair_for_producer;
@@ -238,6 +246,10 @@ pub struct Report {
     pub bad_offset_files: Vec<PathBuf>,
     /// The gaps recorded in `mfq.gaps`.
     pub recorded_gaps: Vec<Gap>,
+    /// Non-zero bytes below the confirmed offset that clearing the tail and the orphans would
+    /// remove (None: nothing confirmed is at risk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_at_risk: Option<ConfirmedLoss>,
     /// The plan of an interrupted repair (its journal): the next repair finishes it.
     #[serde(skip)]
     pub pending: Option<Plan>,

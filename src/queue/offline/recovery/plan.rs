@@ -154,6 +154,11 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// The producer offset after the repair.
     pub producer_offset: u64,
+    /// Confirmed bytes the plan removes: applying it then needs the caller's consent
+    /// ([`super::ApplyOptions::remove_confirmed`]). None for an interrupted repair being
+    /// finished (it was consented to, or removed nothing confirmed, when it began).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_loss: Option<super::ConfirmedLoss>,
 }
 
 impl Plan {
@@ -171,6 +176,19 @@ impl Plan {
             _ => false,
         })
     }
+}
+
+/// The union of `gaps` as sorted, disjoint, non-touching ranges.
+pub(super) fn merge(mut gaps: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    gaps.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(gaps.len());
+    for (a, b) in gaps {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// Computes the repair for a full report. `with_consumers == false` leaves consumer offset
@@ -225,21 +243,15 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
         .collect();
     // Every gap left or stepped over is recorded, so that no later run takes it for the data
     // end (gaps wholly before the earliest record are forgotten with their segments).
-    let mut record: Vec<(u64, u64)> = r
+    let record: Vec<(u64, u64)> = r
         .recorded_gaps
         .iter()
         .map(|g| (g.from, g.to))
         .chain(gaps.iter().copied())
         .filter(|&(_, b)| r.segments.is_empty() || b > r.earliest)
         .collect();
-    record.sort_unstable();
-    record.dedup();
-    // A gap inside a recorded one adds nothing.
-    let all = record.clone();
-    record.retain(|&(a, b)| {
-        !all.iter()
-            .any(|&(c, d)| (c, d) != (a, b) && c <= a && b <= d)
-    });
+    // Gaps that overlap or touch are one (a later scan, starting elsewhere, sees them whole).
+    let record = merge(record);
     let known: Vec<(u64, u64)> = r.recorded_gaps.iter().map(|g| (g.from, g.to)).collect();
     for o in &r.oversized {
         actions.push(Action::TrimSegment {
@@ -318,5 +330,6 @@ pub fn plan(r: &Report, with_consumers: bool) -> Plan {
     Plan {
         actions,
         producer_offset: producer,
+        confirmed_loss: r.confirmed_at_risk.clone(),
     }
 }

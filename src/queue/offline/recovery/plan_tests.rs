@@ -67,6 +67,7 @@ impl Store {
             gaps: vec![],
             bad_offset_files: vec![],
             recorded_gaps: vec![],
+            confirmed_at_risk: None,
             pending: None,
             issues: vec![],
         };
@@ -270,7 +271,8 @@ fn assert_plan(r: &Report, actions: Vec<Action>, producer_offset: u64) {
         plan(r, true),
         Plan {
             actions,
-            producer_offset
+            producer_offset,
+            ..Default::default()
         }
     );
 }
@@ -598,6 +600,7 @@ fn stale_stream_records_are_zeroed_and_a_confirmed_offset_at_the_data_end_stays(
         Plan {
             actions: vec![zero_tail(0, 300, 4096, 2), set_producer(Some(380), 300)],
             producer_offset: 300,
+            ..Default::default()
         }
     );
     assert!(p.removes_records());
@@ -641,6 +644,7 @@ fn orphan_segments_are_removed_in_order_after_the_tail_is_zeroed() {
         Plan {
             actions: vec![zero_tail(100, 30, 101, 1), remove(300, 4), remove(500, 0)],
             producer_offset: 130,
+            ..Default::default()
         }
     );
     assert!(p.removes_records());
@@ -847,6 +851,7 @@ fn an_oversized_fixed_segment_is_trimmed_to_the_length_the_parameters_give() {
         Plan {
             actions: vec![trim(0, 4096, want)],
             producer_offset: 130,
+            ..Default::default()
         }
     );
     // The bytes cut hold no records (past the span), but they are saved under their own name.
@@ -889,6 +894,7 @@ fn the_producers_own_repair_leaves_consumer_files_alone_but_never_moves_behind_o
         Plan {
             actions: vec![record_gaps(&[(130, 300)]), set_producer(Some(130), 300)],
             producer_offset: 300,
+            ..Default::default()
         }
     );
     let p = plan(&everything_at_once(), false);
@@ -905,6 +911,7 @@ fn the_producers_own_repair_leaves_consumer_files_alone_but_never_moves_behind_o
                 set_confirmed(Some(450), 250),
             ],
             producer_offset: 250,
+            ..Default::default()
         }
     );
 }
@@ -982,7 +989,8 @@ fn replanning_a_repaired_store_plans_nothing() {
             again,
             Plan {
                 actions: vec![],
-                producer_offset: p.producer_offset
+                producer_offset: p.producer_offset,
+                ..Default::default()
             },
             "{name}: the plan {p:#?} is not idempotent"
         );

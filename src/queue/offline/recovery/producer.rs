@@ -37,6 +37,7 @@ pub(crate) fn repair_for_producer(
         let opts = ApplyOptions {
             save_to: None,
             force: true,
+            remove_confirmed: true,
         };
         apply::apply(layout, &pending, &opts)?;
         report = inspect(layout, params, ParamsSource::Explicit, Depth::Tail)?;
@@ -44,6 +45,11 @@ pub(crate) fn repair_for_producer(
     let plan = plan::plan(&report, false);
     if plan.is_empty() {
         return Ok(Repair::default());
+    }
+    // Removing confirmed messages is the operator's decision, made with `recover`'s dry run
+    // in hand, never a side effect of starting a producer.
+    if let Some(loss) = &plan.confirmed_loss {
+        return Err(loss.refusal(layout.root()));
     }
     let segment_plan = plan::Plan {
         actions: plan
@@ -60,6 +66,7 @@ pub(crate) fn repair_for_producer(
             .cloned()
             .collect(),
         producer_offset: plan.producer_offset,
+        confirmed_loss: None,
     };
     let save_to = segment_plan
         .removes_records()
@@ -70,6 +77,7 @@ pub(crate) fn repair_for_producer(
         &ApplyOptions {
             save_to,
             force: true,
+            remove_confirmed: false,
         },
     )?;
     for a in &plan.actions {
