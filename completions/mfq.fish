@@ -133,7 +133,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand recover" -l segment-size -d 'Siz
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l dry-run -d 'Print the repairs that would be made without making them'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l check -d 'Only check: exit 0 when the store is sound, 4 when it needs a repair. Changes nothing'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep a copy of the bytes a repair removes'
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -l force -d 'Repair even while a live process holds the store. Default: refuse with exit status 5'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l force -d 'Repair even while a live process holds the store (default: refuse with exit status 5), and remove damaged or unreachable bytes below the confirmed offset, which `--dry-run` lists (default: refuse with exit status 4 and change nothing). Removed bytes are still saved aside unless `--no-save`'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l count -d 'Messages to produce and consume per run. Default: 10000000 (100000 with --quick)' -r
