@@ -65,6 +65,9 @@ pub fn phrase(hint: Hint) -> String {
         Hint::SaveElsewhereOrNoSave => {
             "; pass --save-to DIR on a filesystem with room, or --no-save to discard them".into()
         }
+        Hint::AllowDotnetHazards => {
+            "; pass --allow-dotnet-hazards to write it anyway (mfq's readers read it)".into()
+        }
         _ => String::new(),
     }
 }
