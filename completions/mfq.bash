@@ -513,7 +513,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__produce)
-            opts="-m -s -h --message --input --file --pad --pad-byte --flush-every --flush-interval --store --format --record-size --segment-size --json --help"
+            opts="-m -s -h --message --input --file --pad --pad-byte --flush-every --flush-interval --allow-dotnet-hazards --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -169,25 +169,23 @@ fn length_prefixed_input_and_a_truncated_frame() {
 fn a_rejected_message_stops_the_run_and_keeps_what_came_before() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s");
-    let args = [
-        "produce",
-        arg(&s),
-        "--format",
-        "stream",
-        "--segment-size",
-        "64",
-    ];
-    let out = run_in(&args, b"a\nb\n\nc\n");
+    // A store as .NET leaves it (no mfq.json), where an empty message is refused.
+    stream_store(&s, "64", &["first"]);
+    std::fs::remove_file(s.join("mfq.json")).unwrap();
+    let out = run_in(&["produce", arg(&s)], b"a\nb\n\nc\n");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("message 3: message is empty"), "{err}");
+    assert!(err.contains("message 3: a message of 0 bytes"), "{err}");
     let confirmed = std::fs::read(s.join("offset/producer.confirmed.offset")).unwrap();
     assert_eq!(
         u64::from_le_bytes(confirmed.try_into().unwrap()),
-        12,
+        22,
         "flushed"
     );
-    assert_eq!(ok(&run(&["consume", arg(&s), "-n", "all"])), b"a\nb\n");
+    assert_eq!(
+        ok(&run(&["consume", arg(&s), "-n", "all"])),
+        b"first\na\nb\n"
+    );
 
     let big = "x".repeat(100);
     let out = run(&["produce", arg(&s), "-m", "ok", "-m", &big]);

@@ -29,6 +29,7 @@ fn policy(n: u64) -> ProducerOptions {
             flush_every: Some(1),
             flush_interval: None,
             background: false,
+            ..Default::default()
         },
         1 => ProducerOptions {
             flush_every: Some(7),
@@ -42,6 +43,7 @@ fn policy(n: u64) -> ProducerOptions {
             flush_every: Some(3),
             flush_interval: Some(Duration::from_micros(200)),
             background: true,
+            ..Default::default()
         },
     }
 }

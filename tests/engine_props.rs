@@ -45,6 +45,7 @@ fn policy() -> impl Strategy<Value = ProducerOptions> {
             flush_every,
             flush_interval: None,
             background,
+            ..Default::default()
         })
 }
 

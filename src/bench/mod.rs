@@ -241,6 +241,7 @@ fn produce(
         flush_every,
         flush_interval: None,
         background,
+        ..Default::default()
     })?;
     let t0 = Instant::now();
     for _ in 0..count {

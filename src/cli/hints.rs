@@ -5,7 +5,7 @@
 //!
 //! This module owns the final error line; it must not decide exit statuses or run anything.
 
-use mfq::queue::{self, Hint, Need, Param};
+use mfq::queue::{self, Hint, Issue, IssueKind, Need, Param};
 
 /// The flag (with its value's name) that gives a parameter.
 fn flag(p: Param) -> &'static str {
@@ -68,8 +68,35 @@ pub fn phrase(hint: Hint) -> String {
         Hint::SaveElsewhereOrNoSave => {
             "; pass --save-to DIR on a filesystem with room, or --no-save to discard them".into()
         }
+        Hint::AllowDotnetHazards => {
+            "; pass --allow-dotnet-hazards to write it anyway (mfq's readers read it)".into()
+        }
         _ => String::new(),
     }
+}
+
+/// Advice for an inspection finding, with the commands to run; `default_consumer` is the
+/// default consumer's offset (the one a .NET consumer reads).
+pub fn issue_hint(issue: &Issue, default_consumer: Option<u64>) -> Option<String> {
+    let at = issue.offset?;
+    let here = default_consumer == Some(at);
+    Some(match issue.kind {
+        IssueKind::DotnetEeLength | IssueKind::DotnetEmptyRecord if here => {
+            "a .NET consumer stops at this record: stop it, then skip the record with \
+             `mfq adjust-offset consumer +1`"
+                .to_string()
+        }
+        IssueKind::DotnetEeLength | IssueKind::DotnetEmptyRecord => format!(
+            "if a .NET consumer stops at offset {at}, stop it, then skip the record with \
+             `mfq adjust-offset consumer +1`"
+        ),
+        IssueKind::DotnetShortTail => format!(
+            "if a .NET consumer stops before offset {at}, restart it: it then opens the next \
+             segment and reads on (`mfq adjust-offset consumer +1` would skip the record at \
+             {at})"
+        ),
+        _ => return None,
+    })
 }
 
 /// One engine error as the command line says it: its facts, with the flags that name them,

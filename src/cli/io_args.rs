@@ -21,7 +21,8 @@ pub struct ProduceArgs {
     pub messages: Vec<String>,
 
     /// How the input is split into messages: `lines` (one per line; the `\n` is dropped, every
-    /// other byte kept, so an empty line is an empty message, which is refused), `raw` (fixed
+    /// other byte kept, so an empty line is an empty message: see --allow-dotnet-hazards for
+    /// stream stores; fixed stores refuse it), `raw` (fixed
     /// stores: the input cut into record-size messages, and nothing is written unless its
     /// length is a multiple of the record size; stream stores: the whole input is one message)
     /// or `length-prefixed` (each message preceded by its length as a 4-byte little-endian
@@ -52,6 +53,14 @@ pub struct ProduceArgs {
     /// Default: no time-based flushing.
     #[arg(long, value_name = "DURATION")]
     pub flush_interval: Option<humantime::Duration>,
+
+    /// Stream stores without mfq.json (which a .NET reader may read): write empty messages and
+    /// messages of 238 mod 256 bytes (238, 494, 750, ...) anyway. A .NET consumer never gets
+    /// past them (it takes an empty record for one not yet written, and the low length byte
+    /// 0xEE for a segment end); mfq's readers read them. Default: refuse them, writing
+    /// nothing. Stores mfq created (with mfq.json) always take them.
+    #[arg(long)]
+    pub allow_dotnet_hazards: bool,
 }
 
 /// `mfq consume [STORE]`.

@@ -1,7 +1,9 @@
 //! `mfq produce`: appends messages from `-m`, `--file` or standard input to a store, creating
 //! the store when it does not exist and its parameters are given.
 //!
-//! A rejected message (empty, too long, the wrong size for a fixed store) stops the run with
+//! A rejected message (too long, the wrong size for a fixed store, empty on a fixed store, or
+//! one a .NET consumer cannot get past on a stream store without mfq.json unless
+//! `--allow-dotnet-hazards`) stops the run with
 //! an error naming its 1-based index; the messages before it stay written and are flushed,
 //! because the producer is always closed before the error is returned. A summary (messages,
 //! payload bytes, the new producer offset) goes to standard error, or as JSON to standard
@@ -49,6 +51,7 @@ pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
         flush_every: Some(args.flush_every),
         flush_interval: args.flush_interval.map(Into::into),
         background: true,
+        allow_dotnet_hazards: args.allow_dotnet_hazards,
     };
     let mut producer = store
         .producer(opts)

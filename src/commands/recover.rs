@@ -12,10 +12,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use mfq::queue::recovery::{self, Applied, ApplyOptions, Severity};
-use mfq::queue::{Plan, Report, Store};
+use mfq::queue::{ConsumerId, Plan, Report, Store};
 
 use super::{actions, resolve};
-use crate::cli::{GlobalOpts, RecoverArgs};
+use crate::cli::{hints, GlobalOpts, RecoverArgs};
 use crate::exit::{Exit, ExitStatus};
 
 /// Runs `mfq recover`.
@@ -168,6 +168,11 @@ fn write_report(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
         return Ok(());
     }
     writeln!(out, "issues:")?;
+    let default_consumer = r
+        .consumers
+        .iter()
+        .find(|c| c.id == ConsumerId::Default)
+        .and_then(|c| c.offset);
     for i in &r.issues {
         let sev = match i.severity {
             Severity::Info => "info",
@@ -179,6 +184,9 @@ fn write_report(out: &mut impl Write, r: &Report) -> anyhow::Result<()> {
             .as_ref()
             .map_or(String::new(), |p| format!(" ({})", p.display()));
         writeln!(out, "  {sev:<8} {}{file}", i.message)?;
+        if let Some(h) = hints::issue_hint(i, default_consumer) {
+            writeln!(out, "  {:<8} hint: {h}", "")?;
+        }
     }
     Ok(())
 }

@@ -60,17 +60,18 @@ fn render_text(f: &StatFacts) -> String {
         parts.push("health: ok (quick check; `mfq recover --check` scans the records)".into());
     } else {
         let mut t = new_table(&["severity", "issue", "where"], terminal, color);
-        for i in &f.issues {
+        for facts in &f.issues {
+            let i = &facts.issue;
+            let message = match &facts.hint {
+                Some(h) => format!("{}\nhint: {h}", i.message),
+                None => i.message.clone(),
+            };
             let at = match (&i.path, i.offset) {
                 (Some(p), _) => p.display().to_string(),
                 (None, Some(o)) => format!("offset {o}"),
                 (None, None) => String::new(),
             };
-            t.add_row(vec![
-                severity(i.severity).to_string(),
-                i.message.clone(),
-                at,
-            ]);
+            t.add_row(vec![severity(i.severity).to_string(), message, at]);
         }
         parts.push(format!("health: {} issue(s)\n{t}", f.issues.len()));
     }

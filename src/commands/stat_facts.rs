@@ -11,10 +11,13 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mfq::queue::{positions, Extent, Format, Issue, Params, ParamsSource, SegmentFile, Store};
+use mfq::queue::{
+    positions, ConsumerId, Extent, Format, Issue, Params, ParamsSource, SegmentFile, Store,
+};
 use serde::Serialize;
 
 use super::stat_holders::{Holders, LockTable};
+use crate::cli::hints;
 
 /// Most record bytes read per consumer to count a stream store's lag in messages.
 pub const SCAN_BUDGET: u64 = 64 << 20;
@@ -57,9 +60,21 @@ pub struct StatFacts {
     /// Time of the last write (the newest modification time of the last segment and
     /// `producer.offset`), in milliseconds since the Unix epoch; null when unknown.
     pub last_write_unix_ms: Option<u64>,
-    /// Problems the quick inspection found (`kind`, `severity`, `message`, `path`, `offset`);
+    /// Problems the quick inspection found (`kind`, `severity`, `message`, `path`, `offset`,
+    /// and `hint` where the command line has advice);
     /// empty when the store looks sound. `mfq recover --check` scans the records too.
-    pub issues: Vec<Issue>,
+    pub issues: Vec<IssueFacts>,
+}
+
+/// One issue as `stat` shows it: the engine's finding and the command line's advice.
+#[derive(Debug, Serialize)]
+pub struct IssueFacts {
+    /// The finding.
+    #[serde(flatten)]
+    pub issue: Issue,
+    /// What to do about it, with the commands to run; absent when there is no advice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// The segment files of a store.
@@ -99,6 +114,11 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
     let params = store.params();
     let segs = &report.segments;
     let max_consumer = report.consumers.iter().filter_map(|c| c.offset).max();
+    let default_consumer = report
+        .consumers
+        .iter()
+        .find(|c| c.id == ConsumerId::Default)
+        .and_then(|c| c.offset);
     let end_offset =
         Extent::from_parts(*params, segs.clone(), report.producer_offset, max_consumer)
             .with_gaps(report.recorded_gaps.clone())
@@ -148,7 +168,14 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
         producer: locks.holders(&layout.producer_offset()),
         consumers,
         last_write_unix_ms: last_write(&touched),
-        issues: report.issues,
+        issues: report
+            .issues
+            .into_iter()
+            .map(|issue| IssueFacts {
+                hint: hints::issue_hint(&issue, default_consumer),
+                issue,
+            })
+            .collect(),
     })
 }
 

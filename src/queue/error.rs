@@ -106,6 +106,16 @@ pub enum Error {
     /// A message was empty.
     #[error("message is empty; both formats need at least one byte")]
     EmptyMessage,
+    /// A stream message that a .NET consumer could not get past, refused on a store that a
+    /// .NET reader may read (one without `mfq.json`) unless the producer allows it. Nothing
+    /// was written.
+    #[error("a message of {len} bytes would stop a .NET consumer for good: {hazard}; this store has no mfq.json, so a .NET reader may read it")]
+    DotnetHazard {
+        /// The payload length.
+        len: usize,
+        /// Which .NET bug it would hit.
+        hazard: DotnetHazard,
+    },
     /// A message does not fit.
     #[error("message of {len} bytes does not fit: {reason}")]
     MessageSize {
@@ -271,6 +281,54 @@ fn join_and(items: &[String]) -> String {
     }
 }
 
+/// Bytes that mfq reads but a .NET (MappedFileQueues.Stream) consumer cannot get past; the
+/// spec's bugs SQ-1 to SQ-3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DotnetHazard {
+    /// A payload length of 238 mod 256: the .NET consumer reads the low length byte (0xEE) as
+    /// the segment-end marker and looks the same segment up again, forever (SQ-1).
+    EeLength,
+    /// An empty payload (`00 00 00 00 FF`): the .NET consumer takes a zero length for a record
+    /// not yet written and waits there forever (SQ-3).
+    EmptyPayload,
+    /// A segment tail of 4 or 5 bytes without a 0xEE: a .NET consumer that read up to it reads
+    /// a zero header there and waits forever instead of moving to the next segment (SQ-2).
+    ShortTail,
+}
+
+impl DotnetHazard {
+    /// The hazard a stream payload of `len` bytes carries, if any.
+    pub fn of_payload(len: usize) -> Option<DotnetHazard> {
+        if len == 0 {
+            Some(DotnetHazard::EmptyPayload)
+        } else if len % 256 == 238 {
+            Some(DotnetHazard::EeLength)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for DotnetHazard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DotnetHazard::EeLength => {
+                "its length is 238 mod 256, whose low byte 0xEE a .NET consumer reads as the \
+                 segment end, then looks the same segment up again forever (.NET bug SQ-1)"
+            }
+            DotnetHazard::EmptyPayload => {
+                "it is empty, and a .NET consumer takes a zero length for a record not yet \
+                 written and waits there forever (.NET bug SQ-3)"
+            }
+            DotnetHazard::ShortTail => {
+                "it follows a segment tail of 4 or 5 bytes without 0xEE, where a .NET consumer \
+                 that read up to the tail waits forever instead of moving to the next segment \
+                 (.NET bug SQ-2)"
+            }
+        })
+    }
+}
+
 /// Who probably holds a file that an operation needs exclusively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holder {
@@ -326,6 +384,8 @@ pub enum Hint {
     /// The removed bytes do not fit where they would be saved: save them on another
     /// filesystem, or do not save them.
     SaveElsewhereOrNoSave,
+    /// The bytes would stop a .NET consumer: allow them anyway (mfq's readers read them).
+    AllowDotnetHazards,
 }
 
 fn fmt_bounds(before: Option<u64>, after: Option<u64>) -> String {
@@ -358,6 +418,7 @@ impl Error {
             Error::SegmentTooLarge { .. } => Some(Hint::CheckSegmentSize),
             Error::NotRegular { .. } => Some(Hint::MoveAside),
             Error::ConfirmedLoss { .. } => Some(Hint::ReviewThenConsent),
+            Error::DotnetHazard { .. } => Some(Hint::AllowDotnetHazards),
             _ => None,
         }
     }

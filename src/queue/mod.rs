@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 
 use format::{infer, params};
 
-pub use error::{Hint, Holder, Need, Param};
+pub use error::{DotnetHazard, Hint, Holder, Need, Param};
 pub use format::positions::{Extent, StartAt};
 /// Probes whether another process holds a file (see [`offline::locks::is_held`]).
 pub use offline::locks::is_held;
@@ -206,7 +206,9 @@ impl Store {
 
     /// Opens the store's single producer.
     pub fn producer(&self, opts: ProducerOptions) -> Result<Producer> {
-        Producer::open(self.layout.clone(), self.params, opts)
+        // A store without mfq.json may be read by .NET; one with it was made by mfq.
+        let dotnet_may_read = self.source != ParamsSource::Metadata;
+        Producer::open(self.layout.clone(), self.params, opts, dotnet_may_read)
     }
 
     /// Opens a consumer; one seen for the first time starts at `first_start`.

@@ -13,13 +13,17 @@
 //!   0               | 4      | payload length, i32 little-endian, 0..=min(0xFFFFFF, S-5)
 //!   4               | len    | payload
 //!   4 + len         | 1      | end marker 0xFF (written last, release store)
-//!   When the next record does not fit, the producer writes 0xEE at the current position if at
-//!   least 6 bytes remain (a tail of 0-5 bytes gets nothing). The file is exactly S bytes.
+//!   When the next record does not fit, the .NET producer writes 0xEE at the current position
+//!   if at least 6 bytes remain (a tail of 0-5 bytes gets nothing); mfq's producer writes it
+//!   when at least 4 remain, so a .NET consumer does not wait forever at a 4- or 5-byte tail
+//!   (bug SQ-2). Readers take a tail under 6 bytes as the segment end either way, zero or
+//!   0xEE followed by zeros. The file is exactly S bytes.
 //!   Offsets count record bytes only; the 0xEE byte and the tail do not advance them.
 //!
 //!   The empty record: .NET's producer accepts an empty payload and writes `00 00 00 00 FF`
-//!   (5 bytes, so it also fits a 5-byte tail, which never gets a 0xEE). It is a valid record;
-//!   a zero header followed by 0x00 is unwritten space. mfq's producer refuses to write one.
+//!   (5 bytes, so it also fits a 5-byte tail). It is a valid record; a zero header followed by
+//!   0x00 is unwritten space. mfq's producer writes one only on a store with mfq.json, or when
+//!   told to allow .NET hazards: a .NET consumer never gets past it (bug SQ-3).
 //! ```
 //!
 //! This module owns the byte layout and nothing else: no I/O, no mappings, no policies.
@@ -32,8 +36,11 @@ pub const SEGMENT_END: u8 = 0xEE;
 pub const STREAM_HEADER: usize = 4;
 /// Stream record overhead: header + end marker.
 pub const STREAM_OVERHEAD: usize = 5;
-/// The smallest tail that receives a 0xEE marker (a record of one payload byte).
+/// The smallest tail that receives a 0xEE marker from .NET (a record of one payload byte).
 pub const STREAM_MIN_RECORD: usize = 6;
+/// The smallest tail that receives a 0xEE marker from mfq: a .NET consumer reads a 4-byte
+/// header wherever at least 4 bytes remain, so a tail of 4 or 5 bytes needs the marker too.
+pub const STREAM_MARKED_TAIL: usize = STREAM_HEADER;
 /// The largest stream payload the .NET library accepts.
 pub const STREAM_MAX_PAYLOAD: usize = 0x00FF_FFFF;
 
@@ -124,7 +131,9 @@ pub fn classify_stream(rest: &[u8], max_payload: usize) -> StreamSlot {
         return StreamSlot::Record { len: 0 };
     }
     if rest.len() < STREAM_MIN_RECORD {
-        return if is_zero(rest) {
+        // Zeros (as .NET leaves a short tail), or 0xEE and zeros (as mfq marks a 4-5 byte one).
+        let after_marker = rest.first() == Some(&SEGMENT_END) && is_zero(&rest[1..]);
+        return if is_zero(rest) || after_marker {
             StreamSlot::SegmentEnd
         } else {
             StreamSlot::Garbage
@@ -218,6 +227,17 @@ mod tests {
         assert_eq!(classify_stream(&[0; 5], 100), StreamSlot::SegmentEnd);
         // A 4-byte tail cannot hold one.
         assert_eq!(classify_stream(&[0, 0, 0, 0], 100), StreamSlot::SegmentEnd);
+        // mfq marks 4- and 5-byte tails with 0xEE; anything else there is garbage.
+        assert_eq!(
+            classify_stream(&[0xEE, 0, 0, 0], 100),
+            StreamSlot::SegmentEnd
+        );
+        assert_eq!(
+            classify_stream(&[0xEE, 0, 0, 0, 0], 100),
+            StreamSlot::SegmentEnd
+        );
+        assert_eq!(classify_stream(&[0xEE, 0, 1, 0], 100), StreamSlot::Garbage);
+        assert_eq!(classify_stream(&[0, 0xEE, 0, 0], 100), StreamSlot::Garbage);
         // A zero header followed by 0x00 is unwritten space, not an empty record.
         assert_eq!(classify_stream(&[0; 12], 100), StreamSlot::Unwritten);
         // A zero header with another byte after it is not a record.

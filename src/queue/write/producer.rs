@@ -13,9 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::queue::error::{Error, Holder, Result};
+use crate::queue::error::{DotnetHazard, Error, Holder, Result};
 use crate::queue::format::codec::{
-    self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
+    self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MARKED_TAIL, STREAM_OVERHEAD,
 };
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
@@ -38,6 +38,10 @@ pub struct ProducerOptions {
     /// Sync on a helper thread (default) or on the producer's own thread (every append that
     /// hits the policy then waits for the disk).
     pub background: bool,
+    /// Write stream payloads that a .NET consumer cannot get past (empty, or a length of 238
+    /// mod 256) even on a store without `mfq.json`, which a .NET reader may read. Stores with
+    /// `mfq.json` take them anyway (mfq's readers read them); default `false`.
+    pub allow_dotnet_hazards: bool,
 }
 
 impl Default for ProducerOptions {
@@ -46,6 +50,7 @@ impl Default for ProducerOptions {
             flush_every: Some(1000),
             flush_interval: None,
             background: true,
+            allow_dotnet_hazards: false,
         }
     }
 }
@@ -67,11 +72,20 @@ pub struct Producer {
     since_flush: u64,
     wake: Option<Wake>,
     repair: Repair,
+    /// Refuse stream payloads a .NET consumer cannot get past (see [`DotnetHazard`]).
+    refuse_hazards: bool,
     closed: bool,
 }
 
 impl Producer {
-    pub(crate) fn open(layout: Layout, params: Params, opts: ProducerOptions) -> Result<Producer> {
+    /// Opens the producer; `dotnet_may_read` says the store has no `mfq.json`, so a .NET
+    /// reader may read what it writes.
+    pub(crate) fn open(
+        layout: Layout,
+        params: Params,
+        opts: ProducerOptions,
+        dotnet_may_read: bool,
+    ) -> Result<Producer> {
         if opts.flush_every == Some(0) {
             return Err(Error::Usage(
                 "flush every 0 messages is not a policy; use 1 or more".into(),
@@ -109,6 +123,7 @@ impl Producer {
             flush_every: opts.flush_every.unwrap_or(u64::MAX),
             since_flush: 0,
             repair,
+            refuse_hazards: dotnet_may_read && !opts.allow_dotnet_hazards,
             closed: false,
         })
     }
@@ -134,7 +149,10 @@ impl Producer {
     }
 
     /// Appends one message and returns its offset. Fixed stores take exactly `record_size`
-    /// bytes; stream stores take 1..=`max_payload` bytes. Rejected messages write nothing.
+    /// bytes; stream stores take 0..=`max_payload` bytes, except that on a store without
+    /// `mfq.json` (which a .NET reader may read) an empty payload or a length of 238 mod 256 is
+    /// refused with [`Error::DotnetHazard`] unless `allow_dotnet_hazards` is set. Rejected
+    /// messages write nothing.
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
@@ -204,11 +222,10 @@ impl Producer {
         Ok(())
     }
 
+    #[inline]
     fn check_size(&self, len: usize) -> Result<()> {
-        if len == 0 {
-            return Err(Error::EmptyMessage);
-        }
         match self.params.record_size() {
+            Some(_) if len == 0 => Err(Error::EmptyMessage),
             Some(p) if len != p as usize => Err(Error::MessageSize {
                 len,
                 reason: format!("fixed records are exactly {p} bytes (pad shorter messages)"),
@@ -221,6 +238,10 @@ impl Producer {
                     self.params.max_payload()
                 ),
             }),
+            None if self.refuse_hazards => match DotnetHazard::of_payload(len) {
+                Some(hazard) => Err(Error::DotnetHazard { len, hazard }),
+                None => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -260,7 +281,11 @@ impl Producer {
     }
 
     /// Makes sure the current stream segment has `need` bytes at the offset, rolling as .NET
-    /// does: 0xEE when at least 6 bytes remain, and a new file named after the offset.
+    /// does (a new file named after the offset) with one difference: .NET writes 0xEE at the
+    /// offset only when at least 6 bytes remain, mfq when at least 4 do. A .NET consumer reads
+    /// a 4-byte header wherever 4 bytes remain, so an unmarked tail of 4 or 5 bytes holds it
+    /// there forever (bug SQ-2); with the 0xEE it moves to the next segment. This is the one
+    /// place where mfq's bytes differ from .NET's for the same messages.
     fn ensure_stream_room(&mut self, need: usize) -> Result<()> {
         if self.seg.is_none() {
             let (segs, _) = self.layout.list_segments()?;
@@ -277,7 +302,7 @@ impl Producer {
             if need <= room {
                 return Ok(());
             }
-            if room >= STREAM_MIN_RECORD {
+            if room >= STREAM_MARKED_TAIL {
                 seg.map().store_release(pos, SEGMENT_END);
             }
         }

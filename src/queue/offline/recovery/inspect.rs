@@ -92,6 +92,7 @@ pub(crate) fn inspect(
     check_offsets(&mut r, params);
     check_gaps(&mut r);
     check_blocked_segment(&mut r);
+    super::hazards::check(&mut r, params, depth);
     Ok(r)
 }
 

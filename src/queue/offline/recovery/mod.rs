@@ -31,6 +31,7 @@ mod below;
 mod confirmed;
 #[doc(hidden)]
 pub mod fault;
+mod hazards;
 mod hole;
 mod inspect;
 mod journal;
@@ -48,6 +49,7 @@ pub use apply::{
     apply, check_files, held_files, keep_params_known, salvage_dir, Applied, ApplyOptions,
 };
 pub use confirmed::ConfirmedLoss;
+pub use hazards::{Hazard, MAX_SEGMENTS as HAZARD_SEGMENTS, WINDOW as HAZARD_WINDOW};
 pub(crate) use inspect::inspect;
 pub use plan::{plan, Action, Plan, Removed};
 pub(crate) use producer::repair_for_producer;
@@ -128,6 +130,15 @@ pub enum IssueKind {
     /// A repair was interrupted (its journal, `mfq-repair.json`, is still there): the next
     /// repair finishes that plan.
     InterruptedRepair,
+    /// A record ahead of the default consumer has a length of 238 mod 256: a .NET consumer
+    /// takes its low length byte for the 0xEE segment end and stops there (bug SQ-1).
+    DotnetEeLength,
+    /// An empty record ahead of the default consumer: a .NET consumer waits at it forever
+    /// (bug SQ-3).
+    DotnetEmptyRecord,
+    /// A record ahead of the default consumer follows a segment tail of 4 or 5 bytes without
+    /// 0xEE: a live .NET consumer waits at the tail until it is restarted (bug SQ-2).
+    DotnetShortTail,
 }
 
 /// One finding.
