@@ -17,7 +17,7 @@ use crate::queue::format::infer;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
 use crate::queue::format::params::{self, Params, ParamsRequest, ParamsSource};
-use crate::queue::offline::locks;
+use crate::queue::offline::locks::{self, RecoveryLock};
 use crate::queue::os::files::{self, How};
 
 /// How to apply a plan.
@@ -88,7 +88,7 @@ pub fn salvage_dir(root: &Path) -> PathBuf {
     dir
 }
 
-/// Files whose flock shows a live holder among those a plan would change.
+/// Files a live process holds (see `locks::is_held`) among those a plan would change.
 pub fn held_files(layout: &Layout, plan: &Plan) -> Result<Vec<PathBuf>> {
     let mut held = Vec::new();
     for path in touched(layout, plan) {
@@ -114,8 +114,10 @@ fn touched(layout: &Layout, plan: &Plan) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Applies a plan to the store at `layout`.
+/// Applies a plan to the store at `layout`, under its recovery lock (see [`RecoveryLock`]; a
+/// .NET recovery under way refuses it).
 pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
+    let _recovering = RecoveryLock::take(layout, std::time::Duration::ZERO)?;
     // Nothing changes unless every file can be: a directory or FIFO in a file's place would
     // fail (or block) halfway through.
     for path in touched(layout, plan) {
