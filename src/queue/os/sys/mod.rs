@@ -203,7 +203,7 @@ impl Map {
         assert!(self.writable, "write into a read-only mapping");
         // SAFETY: `[pos, pos + len]` lies in the mapping (checked: `pos + len < self.len`) and
         // the mapping is writable. Only the producer (this store's single writer, holding
-        // `LOCK_EX` on its offset files) writes these bytes, and readers do not look at them
+        // the exclusive OFD lock on its offset files) writes these bytes, and readers do not look at them
         // before they see the marker, which is stored last with release ordering; the copy
         // cannot overlap `payload`, which is the caller's memory.
         unsafe {
@@ -229,7 +229,7 @@ impl Map {
         self.check(pos, src.len());
         assert!(self.writable, "write into a read-only mapping");
         // SAFETY: in bounds and writable (checked). The writer (the single producer, enforced by
-        // an exclusive flock) owns the unpublished range [pos, pos+len); readers do not read it
+        // an exclusive OFD lock) owns the unpublished range [pos, pos+len); readers do not read it
         // until the marker after it is published with release ordering.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr().add(pos), src.len()) }
     }
