@@ -59,6 +59,11 @@ pub fn phrase(hint: Hint) -> String {
         Hint::StopConsumerOrRename => {
             "; stop it first, or read under another name with --consumer NAME".into()
         }
+        Hint::NameHolders => {
+            "; a store has one producer at a time: `mfq stat` names the processes that hold it"
+                .into()
+        }
+        Hint::RetrySoon => "; it is done in a moment: run the command again".into(),
         Hint::Force => "; pass --force to do it anyway".into(),
         Hint::CheckSegmentSize => "; check --segment-size or mfq.json".into(),
         Hint::MoveAside => "; move it out of the store, then run the command again".into(),

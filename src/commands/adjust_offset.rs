@@ -9,10 +9,11 @@
 //! This file must not compute offsets or write files itself; the engine does.
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Context;
 use mfq::queue::admin::{self, Adjustment, Move, Target};
-use mfq::queue::{self, Store};
+use mfq::queue::{self, RecoveryLock, Store};
 
 use super::resolve;
 use crate::cli::values::Position;
@@ -39,6 +40,12 @@ fn adjust(global: &GlobalOpts, args: &AdjustOffsetArgs, store: &Store) -> anyhow
         Position::Forward(n) => Move::Forward(n),
         Position::Back(n) => Move::Back(n),
     };
+    // A change is planned under the recovery lock, so that no .NET recovery moves the files
+    // between the plan and the change.
+    let _recovering = match args.dry_run {
+        true => None,
+        false => Some(RecoveryLock::take(store.layout(), Duration::ZERO)?),
+    };
     let adj = admin::plan_adjust(store.layout(), store.params(), &target, mv, args.force)
         .map_err(|e| hint(e, &target))?;
     let held = held(&adj)?;
@@ -54,7 +61,7 @@ fn adjust(global: &GlobalOpts, args: &AdjustOffsetArgs, store: &Store) -> anyhow
     }
     let changed = !args.dry_run && !adj.is_noop();
     if changed {
-        admin::apply_adjust(&adj, args.force)?;
+        admin::apply_adjust(store.layout(), &adj, args.force)?;
     }
     print(global, &adj, args.dry_run, changed, &held)
 }

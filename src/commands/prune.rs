@@ -8,10 +8,11 @@
 //! This file must not choose or delete segments itself; `queue::prune` does.
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Context;
 use mfq::queue::prune::{self, KeepReason, PrunePlan, Pruned};
-use mfq::queue::{self, Store};
+use mfq::queue::{self, RecoveryLock, Store};
 
 use super::resolve;
 use crate::cli::values::PruneBefore;
@@ -27,6 +28,11 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
 }
 
 fn prune_store(global: &GlobalOpts, args: &PruneArgs, store: &Store) -> anyhow::Result<()> {
+    // A change is planned under the recovery lock (see `queue::RecoveryLock`).
+    let _recovering = match args.dry_run {
+        true => None,
+        false => Some(RecoveryLock::take(store.layout(), Duration::ZERO)?),
+    };
     let before = match args.before {
         PruneBefore::Offset(o) => o,
         // Without consumer.offset, the default consumer counts at 0 (see queue::prune).

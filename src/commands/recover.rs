@@ -9,10 +9,11 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use mfq::queue::recovery::{self, Applied, ApplyOptions, Severity};
-use mfq::queue::{ConsumerId, Plan, Report, Store};
+use mfq::queue::{ConsumerId, Plan, RecoveryLock, Report, Store};
 
 use super::{actions, resolve};
 use crate::cli::{hints, GlobalOpts, RecoverArgs};
@@ -27,6 +28,11 @@ pub fn run(global: &GlobalOpts, args: &RecoverArgs) -> anyhow::Result<()> {
 }
 
 fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Result<()> {
+    // A repair is planned under the recovery lock (see `queue::RecoveryLock`).
+    let _recovering = match args.check || args.dry_run {
+        true => None,
+        false => Some(RecoveryLock::take(store.layout(), Duration::ZERO)?),
+    };
     let report = store.inspect()?;
     let plan = recovery::plan(&report, true);
     let save_to = (!args.no_save).then(|| {

@@ -123,6 +123,16 @@ fn overview(f: &StatFacts, mut t: Table) -> Table {
     for (k, v) in rows {
         t.add_row(vec![k.to_string(), v]);
     }
+    // Shown only while it is held: a recovery is under way for a moment at most.
+    if f.recovery_lock.held == Some(true) {
+        t.add_row(vec![
+            "recovery lock held by".into(),
+            held(
+                &f.recovery_lock,
+                "a recovery (a .NET process starting, or an mfq change)",
+            ),
+        ]);
+    }
     t
 }
 

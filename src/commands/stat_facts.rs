@@ -55,6 +55,9 @@ pub struct StatFacts {
     pub end_offset: u64,
     /// Who holds `producer.offset` (a live producer).
     pub producer: Holders,
+    /// Who holds `recovery_lock.lock`: a .NET process in its start-up recovery, or an mfq
+    /// command or producer changing the store.
+    pub recovery_lock: Holders,
     /// Every consumer with an offset file.
     pub consumers: Vec<ConsumerFacts>,
     /// Time of the last write (the newest modification time of the last segment and
@@ -166,6 +169,7 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
             .map(|(p, c)| p.saturating_sub(c)),
         end_offset,
         producer: locks.holders(&layout.producer_offset()),
+        recovery_lock: locks.holders(&layout.recovery_lock()),
         consumers,
         last_write_unix_ms: last_write(&touched),
         issues: report

@@ -1,7 +1,7 @@
 //! Which processes hold a store file: Linux's `/proc/locks` gives the process ids without
-//! taking any lock; a file it does not list is checked with the engine's flock probe
-//! (`queue::is_held`), which also sees holders in other pid namespaces (the table hides those)
-//! and works where `/proc/locks` does not exist.
+//! taking any lock; a file it does not list is checked with the engine's probe
+//! (`queue::is_held`: record locks, then flock), which also sees holders in other pid
+//! namespaces (the table hides those) and works where `/proc/locks` does not exist.
 //!
 //! This module only reads; it must not take locks other than through `is_held`'s probe.
 
@@ -13,8 +13,9 @@ use serde::Serialize;
 /// Whether a file is held, and by which processes. Printed by `stat --json` with these fields.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Holders {
-    /// True when another process holds a lock on the file (mfq's `LOCK_EX` or a .NET
-    /// `LOCK_SH`); false when none does; null when the file could not be probed.
+    /// True when another process holds a lock on the file (an mfq owner's OFD lock and
+    /// `LOCK_SH`, a .NET `LOCK_SH`, or a recovery's lock on `recovery_lock.lock`); false when
+    /// none does; null when the file could not be probed.
     pub held: Option<bool>,
     /// The ids of the processes `/proc/locks` lists as holding the file (may be empty even
     /// when `held` is true).

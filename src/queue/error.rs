@@ -338,6 +338,15 @@ pub enum Holder {
     Producer,
     /// Another consumer of the same name, of mfq or .NET.
     SameConsumer,
+    /// A process that does not take mfq's exclusive lock (a .NET producer, or any other
+    /// process) has the producer's offset files open.
+    DotnetProducer,
+    /// A .NET process is running its start-up recovery (it holds a POSIX lock on
+    /// `recovery_lock.lock`).
+    DotnetRecovery,
+    /// Another mfq process is changing the store (an offline change, or a producer's repair
+    /// at open).
+    OtherChange,
 }
 
 impl std::fmt::Display for Holder {
@@ -346,6 +355,9 @@ impl std::fmt::Display for Holder {
             Holder::LiveProcess => "a live producer or consumer",
             Holder::Producer => "another producer (mfq or .NET)",
             Holder::SameConsumer => "another consumer with this name (mfq or .NET)",
+            Holder::DotnetProducer => "a .NET producer, or another process that is not mfq",
+            Holder::DotnetRecovery => "a .NET process running its start-up recovery",
+            Holder::OtherChange => "another mfq process changing the store",
         })
     }
 }
@@ -373,6 +385,11 @@ pub enum Hint {
     StopOtherProducer,
     /// Stop the other consumer, or read under another consumer name.
     StopConsumerOrRename,
+    /// The holder may be a process that does not say who it is: the store's status names
+    /// the processes that hold its files.
+    NameHolders,
+    /// The holder is done in a moment: run the command again.
+    RetrySoon,
     /// Override the check.
     Force,
     /// Check the segment size (or the recorded parameters).
@@ -412,6 +429,8 @@ impl Error {
                 Holder::LiveProcess => Hint::StopHolderOrForce,
                 Holder::Producer => Hint::StopOtherProducer,
                 Holder::SameConsumer => Hint::StopConsumerOrRename,
+                Holder::DotnetProducer => Hint::NameHolders,
+                Holder::DotnetRecovery | Holder::OtherChange => Hint::RetrySoon,
             }),
             Error::NotAStore { hint, .. } => *hint,
             Error::Refused { hint, .. } => *hint,

@@ -52,6 +52,8 @@ pub use error::{DotnetHazard, Hint, Holder, Need, Param};
 pub use format::positions::{Extent, StartAt};
 /// Probes whether another process holds a file (see [`offline::locks::is_held`]).
 pub use offline::locks::is_held;
+/// The store's recovery lock, which every change takes (see [`offline::locks::RecoveryLock`]).
+pub use offline::locks::RecoveryLock;
 
 /// An opened store: its folder and its parameters.
 #[derive(Clone, Debug)]

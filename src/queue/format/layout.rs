@@ -9,6 +9,7 @@
 //!   offset/consumer.<NAME>.offset                          8 bytes, named consumers (mfq only)
 //!   mfq.json                                               mfq's metadata (format, sizes)
 //!   mfq.wake                                               mfq's futex word for blocked consumers
+//!   recovery_lock.lock                                     empty; locked during a recovery (fixed .NET v0.4+, mfq)
 //! ```
 //! The .NET libraries ignore files they do not know, so mfq's extra files are harmless to them.
 //!
@@ -32,6 +33,9 @@ pub const CONSUMER_OFFSET: &str = "consumer.offset";
 pub const META_FILE: &str = "mfq.json";
 /// mfq wake-up file name (at the store root).
 pub const WAKE_FILE: &str = "mfq.wake";
+/// The recovery lock file of the fixed .NET library v0.4+ (at the store root), which mfq's
+/// changes lock too.
+pub const RECOVERY_LOCK: &str = "recovery_lock.lock";
 
 /// Formats a segment start offset as its 20-digit file name.
 pub fn segment_name(start: u64) -> String {
@@ -222,6 +226,10 @@ impl Layout {
     /// `mfq.wake`.
     pub fn wake(&self) -> PathBuf {
         self.root.join(WAKE_FILE)
+    }
+    /// `recovery_lock.lock`.
+    pub fn recovery_lock(&self) -> PathBuf {
+        self.root.join(RECOVERY_LOCK)
     }
 
     /// Lists segment files sorted by start, and the files that are not segments.

@@ -13,8 +13,9 @@ use std::sync::atomic::Ordering;
 
 use crate::queue::error::{Error, Holder, IoContext, Result};
 use crate::queue::format::layout::{ConsumerId, Layout};
+use crate::queue::offline::locks;
 use crate::queue::os::files::{self, How};
-use crate::queue::os::sys::{self, Lock, Map};
+use crate::queue::os::sys::Map;
 
 /// Length of every offset file.
 pub const OFFSET_FILE_LEN: u64 = 8;
@@ -141,9 +142,9 @@ pub struct OffsetFile {
 }
 
 impl OffsetFile {
-    /// Opens (creating with `initial` if missing) and takes an exclusive lock; `holder` names
-    /// who probably holds it if the lock is taken. A lock held only for a moment (another
-    /// command's `is_held` probe) is retried for about 20 ms.
+    /// Opens (creating with `initial` if missing) and owns it among mfq processes (see
+    /// `locks::own`: an exclusive OFD lock, and only `LOCK_SH` for .NET's openers); `holder`
+    /// names who probably holds it if another owner has it.
     pub fn open_owned(path: &Path, initial: u64, holder: Holder) -> Result<OffsetFile> {
         // Created atomically if missing; whoever created it, every opener then holds the same
         // inode and competes for its lock.
@@ -153,17 +154,7 @@ impl OffsetFile {
             }
             create_offset(path, initial)?;
         };
-        let mut tries = 0;
-        while !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
-            tries += 1;
-            if tries > 20 {
-                return Err(Error::Locked {
-                    path: path.to_path_buf(),
-                    holder,
-                });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        locks::own(&file, path, holder)?;
         let len = file.metadata().ctx("stat", path)?.len();
         if len != OFFSET_FILE_LEN {
             return Err(Error::OffsetFileSize {
@@ -180,6 +171,12 @@ impl OffsetFile {
         let raw = me.map.atomic_u64(0).load(Ordering::Acquire);
         decode(path, raw.to_ne_bytes())?;
         Ok(me)
+    }
+
+    /// Refuses when another process (a .NET producer) has the file open; see
+    /// `locks::sole_opener`.
+    pub(crate) fn refuse_other_openers(&self) -> Result<()> {
+        locks::sole_opener(&self.file, &self.path)
     }
 
     /// The file's path.

@@ -20,7 +20,7 @@ use crate::queue::format::offsets;
 use crate::queue::format::params::Params;
 use crate::queue::format::positions::{self, segment_bytes, Extent};
 use crate::queue::format::scan::{self, Status};
-use crate::queue::offline::locks;
+use crate::queue::offline::locks::{self, RecoveryLock};
 
 /// Which offset to move.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,10 +271,12 @@ fn back(params: &Params, segs: &[SegmentFile], cur: u64, n: u64, earliest: u64) 
     Ok(found[0])
 }
 
-/// Applies an adjustment: locks every file it changes (`LOCK_EX | LOCK_NB`; held by a live
-/// process is an error unless `force`), rewrites each in place and reads it back. Returns
-/// the values read back, in the order of `adj.changes`.
-pub fn apply_adjust(adj: &Adjustment, force: bool) -> Result<Vec<u64>> {
+/// Applies an adjustment to the store at `layout`: takes the store's recovery lock (see
+/// [`RecoveryLock`]; a .NET recovery under way refuses it), locks every file it changes
+/// (`LOCK_EX | LOCK_NB`; held by a live process is an error unless `force`), rewrites each in
+/// place and reads it back. Returns the values read back, in the order of `adj.changes`.
+pub fn apply_adjust(layout: &Layout, adj: &Adjustment, force: bool) -> Result<Vec<u64>> {
+    let _recovering = RecoveryLock::take(layout, std::time::Duration::ZERO)?;
     let held = locks::lock_all(adj.changes.iter().map(|c| c.path.clone()), true, force)?;
     let mut read_back = Vec::new();
     for c in &adj.changes {

@@ -23,7 +23,7 @@ use crate::queue::format::layout::{ConsumerId, Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::Params;
 use crate::queue::format::positions::Extent;
-use crate::queue::offline::locks::{self, Taken};
+use crate::queue::offline::locks::{self, RecoveryLock, Taken};
 
 /// Why a segment before the requested offset stays.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -179,10 +179,13 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
     Ok(plan)
 }
 
-/// Deletes the planned segments oldest first, each under `LOCK_EX | LOCK_NB`. The first one a
-/// live process holds stops the deletion, even when forced (a reader is inside it): it and
-/// the later ones are skipped, so the store never gets a hole. Syncs `commitlog/` afterwards.
+/// Deletes the planned segments oldest first, under the store's recovery lock (see
+/// [`RecoveryLock`]; a .NET recovery under way refuses it) and each under
+/// `LOCK_EX | LOCK_NB`. The first one a live process holds stops the deletion, even when
+/// forced (a reader is inside it): it and the later ones are skipped, so the store never gets
+/// a hole. Syncs `commitlog/` afterwards.
 pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
+    let _recovering = RecoveryLock::take(layout, std::time::Duration::ZERO)?;
     let mut out = Pruned::default();
     for seg in &plan.delete {
         if out.held.is_some() {

@@ -1,7 +1,8 @@
 //! Consumers and observers: reading records in order, with or without an offset file.
 //!
-//! A consumer owns one offset file and holds `LOCK_EX` on it while open, so two processes
-//! cannot consume under the same name (a .NET consumer holds `LOCK_SH` on `consumer.offset`).
+//! A consumer owns one offset file while open (an exclusive OFD lock among mfq processes, only
+//! `LOCK_SH` for .NET's openers; see `offline/locks.rs`), so two mfq processes cannot consume
+//! under the same name, and a .NET process can still open `consumer.offset`.
 //! File naming: the default consumer is `offset/consumer.offset` (the one .NET uses); a named
 //! consumer NAME is `offset/consumer.NAME.offset` (NAME: 1-64 of `A-Z a-z 0-9 _ -`). A consumer
 //! seen for the first time starts at the earliest record still on disk unless told otherwise.

@@ -2,10 +2,12 @@
 //! them, and applies the durability policy through the helper thread in `flusher.rs`.
 //!
 //! Append order: payload (and, for stream, the header after the payload), then the end marker
-//! with a release store, then `producer.offset`. Only one producer may own a store: it holds
-//! `LOCK_EX` on `producer.offset` and `producer.confirmed.offset` (a .NET producer holds
-//! `LOCK_SH` on them, so either side refuses the other). At open it repairs what it owns (its
-//! offsets and the tail past the valid data) before the first append; see `recovery`.
+//! with a release store, then `producer.offset`. Only one producer may own a store: it owns
+//! `producer.offset` and `producer.confirmed.offset` (an exclusive OFD lock among mfq
+//! processes, `LOCK_SH` for .NET's openers; see `offline/locks.rs`), and refuses to start
+//! when another process (a .NET producer) has them open. At open, under the store's recovery
+//! lock, it repairs what it owns (its offsets and the tail past the valid data) before the
+//! first append; see `recovery`.
 //!
 //! This module must not read consumer offsets except through recovery.
 
@@ -20,12 +22,17 @@ use crate::queue::format::codec::{
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets::OffsetFile;
 use crate::queue::format::params::{Format, Params};
+use crate::queue::offline::locks::RecoveryLock;
 use crate::queue::offline::recovery::{self, Repair};
 use crate::queue::os::files;
 use crate::queue::os::segment::Segment;
 use crate::queue::os::wake::Wake;
 use crate::queue::write::flusher::Flusher;
 use crate::queue::write::pageprep::{Folios, PagePrep};
+
+/// How long a producer waits at open for another recovery (a .NET process starting, which
+/// takes milliseconds) to finish before it refuses.
+const RECOVERY_WAIT: Duration = Duration::from_secs(1);
 
 /// Durability policy and tuning of a producer.
 #[derive(Clone, Debug)]
@@ -98,8 +105,15 @@ impl Producer {
         let producer_file = OffsetFile::open_owned(&layout.producer_offset(), 0, Holder::Producer)?;
         let confirmed_file =
             OffsetFile::open_owned(&layout.confirmed_offset(), 0, Holder::Producer)?;
+        // A .NET recovery opens the producer's files for a moment under the recovery lock;
+        // holding that lock, anyone else with them open is a producer that mfq's own lock
+        // does not see.
+        let recovering = RecoveryLock::take(&layout, RECOVERY_WAIT)?;
+        producer_file.refuse_other_openers()?;
+        confirmed_file.refuse_other_openers()?;
         let repair =
             recovery::repair_for_producer(&layout, &params, &producer_file, &confirmed_file)?;
+        drop(recovering);
         let offset = producer_file.get();
         let wake = Wake::open(&layout.wake(), true)?;
         let flusher = Flusher::start(

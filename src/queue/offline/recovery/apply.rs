@@ -17,7 +17,7 @@ use crate::queue::format::infer;
 use crate::queue::format::layout::Layout;
 use crate::queue::format::offsets;
 use crate::queue::format::params::{self, Params, ParamsRequest, ParamsSource};
-use crate::queue::offline::locks;
+use crate::queue::offline::locks::{self, RecoveryLock};
 use crate::queue::os::files::{self, How};
 
 /// How to apply a plan.
@@ -92,7 +92,7 @@ pub fn salvage_dir(root: &Path) -> PathBuf {
     dir
 }
 
-/// Files whose flock shows a live holder among those a plan would change.
+/// Files a live process holds (see `locks::is_held`) among those a plan would change.
 pub fn held_files(layout: &Layout, plan: &Plan) -> Result<Vec<PathBuf>> {
     let mut held = Vec::new();
     for path in touched(layout, plan) {
@@ -127,7 +127,8 @@ pub fn check_files(layout: &Layout, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Applies a plan to the store at `layout`.
+/// Applies a plan to the store at `layout`, under its recovery lock (see [`RecoveryLock`]; a
+/// .NET recovery under way refuses it).
 pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applied> {
     check_files(layout, plan)?;
     if let Some(loss) = plan
@@ -137,6 +138,7 @@ pub fn apply(layout: &Layout, plan: &Plan, opts: &ApplyOptions) -> Result<Applie
     {
         return Err(loss.refusal(layout.root()));
     }
+    let _recovering = RecoveryLock::take(layout, std::time::Duration::ZERO)?;
     let locks = locks::lock_all(touched(layout, plan), false, opts.force)?;
     let mut applied = Applied::default();
     // Finishing an interrupted repair: its bytes were saved aside before its journal was

@@ -7,13 +7,15 @@
 //! atomic loads/stores or raw copies, never through long-lived references, except
 //! [`Map::slice`], whose contract is documented there.
 //!
-//! Locking roles (flock, advisory, per open file description):
-//! - the producer holds `LOCK_EX` on `producer.offset` and `producer.confirmed.offset`;
-//!   a second producer (mfq, or .NET, which takes `LOCK_SH` on every file it opens) fails;
-//! - a consumer holds `LOCK_EX` on its own offset file;
-//! - producers, consumers and observers hold `LOCK_SH` on the segment files they map, so that
-//!   `prune` (which needs `LOCK_EX`) skips them;
-//! - mutating commands take `LOCK_EX | LOCK_NB` on the files they change and refuse if it fails.
+//! Locking roles (advisory; the discipline is decided in `offline/locks.rs`):
+//! - the .NET libraries take `flock(LOCK_SH | LOCK_NB)` on every file they open and fail to
+//!   open it when that fails, so mfq holds at most `LOCK_SH` (flock) on a file .NET may open
+//!   while a producer, consumer or observer runs;
+//! - exclusion between mfq processes (one producer, one consumer per name) uses
+//!   open-file-description record locks ([`try_ofd_lock`]), which .NET never takes and which do
+//!   not interact with flock;
+//! - the .NET recovery takes a classic POSIX record lock (`F_SETLK`) on `recovery_lock.lock`;
+//!   an OFD write lock conflicts with it both ways, and [`record_lock_holder`] sees either.
 //!
 //! This module must not know about formats, offsets or policies.
 
@@ -201,7 +203,7 @@ impl Map {
         assert!(self.writable, "write into a read-only mapping");
         // SAFETY: `[pos, pos + len]` lies in the mapping (checked: `pos + len < self.len`) and
         // the mapping is writable. Only the producer (this store's single writer, holding
-        // `LOCK_EX` on its offset files) writes these bytes, and readers do not look at them
+        // the exclusive OFD lock on its offset files) writes these bytes, and readers do not look at them
         // before they see the marker, which is stored last with release ordering; the copy
         // cannot overlap `payload`, which is the caller's memory.
         unsafe {
@@ -227,7 +229,7 @@ impl Map {
         self.check(pos, src.len());
         assert!(self.writable, "write into a read-only mapping");
         // SAFETY: in bounds and writable (checked). The writer (the single producer, enforced by
-        // an exclusive flock) owns the unpublished range [pos, pos+len); readers do not read it
+        // an exclusive OFD lock) owns the unpublished range [pos, pos+len); readers do not read it
         // until the marker after it is published with release ordering.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr().add(pos), src.len()) }
     }
@@ -395,6 +397,80 @@ pub fn try_lock(file: &File, lock: Lock) -> io::Result<bool> {
 pub fn unlock(file: &File) {
     // SAFETY: as above; failure only means there was nothing to release.
     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+}
+
+/// Who holds a record lock (fcntl) that conflicts with a write lock on a whole file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordHolder {
+    /// An open-file-description lock (`F_OFD_SETLK`): mfq's, which the kernel reports without
+    /// a process id.
+    OpenFile,
+    /// A classic POSIX lock (`F_SETLK`, as .NET's `FileStream.Lock` takes) of this process id
+    /// (0 when the holder is in another pid namespace).
+    Process(u32),
+}
+
+/// A write lock on the whole file (`l_start` 0, `l_len` 0: to the end and beyond).
+fn whole_file(kind: libc::c_int) -> libc::flock {
+    libc::flock {
+        l_type: kind as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    }
+}
+
+/// `fcntl(fd, cmd, &mut fl)`, retried on `EINTR`.
+fn fcntl_lock(file: &File, cmd: libc::c_int, fl: &mut libc::flock) -> io::Result<()> {
+    loop {
+        // SAFETY: `fl` is a live, initialised `struct flock` that the kernel reads (and, for
+        // F_OFD_GETLK, overwrites) during the call only; the descriptor is valid.
+        let r = unsafe { libc::fcntl(file.as_raw_fd(), cmd, fl as *mut libc::flock) };
+        if r != -1 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// Tries to take an open-file-description write lock on the whole of `file` (`F_OFD_SETLK`,
+/// `F_WRLCK`; the file must be open for writing) without blocking. `Ok(false)`: another open
+/// file description or a process holds a conflicting record lock. The lock belongs to this
+/// open file description: it is released when the last descriptor of it is closed (or by
+/// [`ofd_unlock`]), and it does not interact with flock.
+pub fn try_ofd_lock(file: &File) -> io::Result<bool> {
+    let mut fl = whole_file(libc::F_WRLCK);
+    match fcntl_lock(file, libc::F_OFD_SETLK, &mut fl) {
+        Ok(()) => Ok(true),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Releases a lock taken with [`try_ofd_lock`].
+pub fn ofd_unlock(file: &File) {
+    let mut fl = whole_file(libc::F_UNLCK);
+    let _ = fcntl_lock(file, libc::F_OFD_SETLK, &mut fl);
+}
+
+/// Who holds a record lock that would conflict with a write lock on the whole of `file`
+/// (`F_OFD_GETLK`, which reports OFD and classic POSIX locks alike, and takes nothing);
+/// `None` when nobody does. A lock held through `file`'s own open file description is not
+/// reported.
+pub fn record_lock_holder(file: &File) -> io::Result<Option<RecordHolder>> {
+    let mut fl = whole_file(libc::F_WRLCK);
+    fcntl_lock(file, libc::F_OFD_GETLK, &mut fl)?;
+    if fl.l_type == libc::F_UNLCK as libc::c_short {
+        return Ok(None);
+    }
+    Ok(Some(match fl.l_pid {
+        -1 => RecordHolder::OpenFile,
+        pid => RecordHolder::Process(pid.max(0) as u32),
+    }))
 }
 
 /// Reserves disk blocks for the first `len` bytes of `file` and sets its length, so that a full

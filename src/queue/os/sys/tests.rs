@@ -92,3 +92,96 @@ fn allocate_without_fallocate_writes_zero_blocks() {
     allocate_by_writing(&file, 10).unwrap();
     assert_eq!(file.metadata().unwrap().len(), len, "never shrinks");
 }
+
+/// Folders on the filesystems a store may live on here: a tempdir on the disk (ext4 or
+/// overlay) and one on tmpfs (`/dev/shm`, when it exists).
+fn lock_dirs() -> Vec<tempfile::TempDir> {
+    let mut dirs = vec![tempfile::tempdir().unwrap()];
+    if let Ok(shm) = tempfile::tempdir_in("/dev/shm") {
+        dirs.push(shm);
+    }
+    dirs
+}
+
+fn open_rw(path: &std::path::Path) -> File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap()
+}
+
+/// A classic POSIX write lock on the whole file, as .NET's `FileStream.Lock(0, 0)` takes it.
+fn posix_lock(file: &File, kind: libc::c_int) -> bool {
+    let mut fl = whole_file(kind);
+    // SAFETY: a valid descriptor and a live `struct flock`.
+    unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &mut fl as *mut libc::flock) == 0 }
+}
+
+/// Issue #15 (1): mfq excludes its own processes with OFD locks and holds only `LOCK_SH`
+/// (flock) where .NET opens files; that works only if the two kinds of lock ignore each other
+/// on the filesystems stores live on.
+#[test]
+fn flock_and_ofd_locks_on_one_file_do_not_interact() {
+    for dir in lock_dirs() {
+        let path = dir.path().join("producer.offset");
+        let (a, b, c) = (open_rw(&path), open_rw(&path), open_rw(&path));
+        assert!(try_ofd_lock(&a).unwrap(), "{path:?}");
+        assert!(
+            !try_ofd_lock(&b).unwrap(),
+            "OFD locks exclude each other: {path:?}"
+        );
+        assert_eq!(
+            record_lock_holder(&b).unwrap(),
+            Some(RecordHolder::OpenFile)
+        );
+        assert_eq!(
+            record_lock_holder(&a).unwrap(),
+            None,
+            "its own lock is not reported"
+        );
+        // A .NET opener's LOCK_SH, and even a LOCK_EX, beside the OFD lock.
+        assert!(try_lock(&b, Lock::Shared).unwrap(), "{path:?}");
+        assert!(try_lock(&a, Lock::Shared).unwrap());
+        unlock(&a);
+        unlock(&b);
+        assert!(try_lock(&c, Lock::Exclusive).unwrap(), "{path:?}");
+        ofd_unlock(&a);
+        assert!(
+            try_ofd_lock(&b).unwrap(),
+            "flock LOCK_EX does not stop an OFD lock: {path:?}"
+        );
+        ofd_unlock(&b);
+        assert_eq!(record_lock_holder(&c).unwrap(), None, "released");
+        drop((a, b, c));
+    }
+}
+
+/// Issue #15 (3): a .NET recovery's classic POSIX lock on `recovery_lock.lock` and mfq's OFD
+/// write lock exclude each other, and `F_OFD_GETLK` names the POSIX holder's process.
+#[test]
+fn ofd_and_classic_posix_locks_conflict_both_ways() {
+    for dir in lock_dirs() {
+        let path = dir.path().join("recovery_lock.lock");
+        let (dotnet, mfq) = (open_rw(&path), open_rw(&path));
+        assert!(posix_lock(&dotnet, libc::F_WRLCK), "{path:?}");
+        assert!(
+            !try_ofd_lock(&mfq).unwrap(),
+            "the POSIX lock refuses the OFD lock"
+        );
+        assert_eq!(
+            record_lock_holder(&mfq).unwrap(),
+            Some(RecordHolder::Process(std::process::id()))
+        );
+        assert!(posix_lock(&dotnet, libc::F_UNLCK));
+        assert!(try_ofd_lock(&mfq).unwrap(), "{path:?}");
+        assert!(
+            !posix_lock(&dotnet, libc::F_WRLCK),
+            "the OFD lock refuses the POSIX lock"
+        );
+        ofd_unlock(&mfq);
+        assert!(posix_lock(&dotnet, libc::F_WRLCK));
+    }
+}
