@@ -18,16 +18,7 @@ use common::*;
 fn fixed_store(dir: &Path, consumed: usize) -> std::path::PathBuf {
     let store = dir.join("s");
     let input: String = (0..10).map(|i| format!("rec{i:013}\n")).collect();
-    let args = [
-        "produce",
-        "--format",
-        "fixed",
-        "--record-size",
-        "16",
-        "--segment-size",
-        "100",
-        arg(&store),
-    ];
+    let args = with(&["produce", arg(&store)], &FIXED);
     expect(&run_in(&args, input.as_bytes()), 0);
     if consumed > 0 {
         let n = consumed.to_string();

@@ -43,14 +43,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     let only_show = args.check || args.dry_run || plan.is_empty();
     if let Some(blocker) = report.blocker().filter(|_| !only_show) {
         let mut out = std::io::stdout().lock();
-        if global.json {
-            let value = serde_json::json!({
-                "report": report, "plan": plan, "applied": null, "needs_repair": true,
-            });
-            writeln!(out, "{value}")?;
-        } else {
-            write_report(&mut out, &report)?;
-        }
+        write_refused(&mut out, global, &report, &plan, None)?;
         let path = blocker.path.as_deref().unwrap_or(store.path());
         return Err(Exit::new(
             ExitStatus::Corruption,
@@ -117,15 +110,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     if let Some(loss) = plan.confirmed_loss.as_ref().filter(|_| !args.force) {
         recovery::check_files(store.layout(), &plan)?;
         // Shown first, so that the refusal below names records the operator can see.
-        if global.json {
-            let value = serde_json::json!({
-                "report": report, "plan": plan, "applied": null, "needs_repair": true,
-            });
-            writeln!(out, "{value}")?;
-        } else {
-            write_report(&mut out, &report)?;
-            write_plan(&mut out, &plan, save_to.as_deref())?;
-        }
+        write_refused(&mut out, global, &report, &plan, Some(save_to.as_deref()))?;
         return Err(loss.refusal(store.path()).into());
     }
     let opts = ApplyOptions {
@@ -154,6 +139,29 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
             "the store still needs a repair after recovering (see the issues above)",
         )
         .into());
+    }
+    Ok(())
+}
+
+/// What a refused repair shows before its error: the report (and, with `plan_to`, the plan
+/// that would save to it), or both as JSON.
+fn write_refused(
+    out: &mut impl Write,
+    global: &GlobalOpts,
+    report: &Report,
+    plan: &Plan,
+    plan_to: Option<Option<&Path>>,
+) -> anyhow::Result<()> {
+    if global.json {
+        let value = serde_json::json!({
+            "report": report, "plan": plan, "applied": null, "needs_repair": true,
+        });
+        writeln!(out, "{value}")?;
+        return Ok(());
+    }
+    write_report(out, report)?;
+    if let Some(save_to) = plan_to {
+        write_plan(out, plan, save_to)?;
     }
     Ok(())
 }
