@@ -163,3 +163,68 @@ fn the_producer_never_removes_confirmed_records_when_it_opens() {
         "the producer changed the store"
     );
 }
+
+/// Twenty 10-byte stream records (`msg10`..`msg29`) in 64-byte segments 0, 60, 120 and 180,
+/// all confirmed, with no consumer file: a new default consumer starts at the earliest record,
+/// so `recover` must look at all of them.
+fn stream_store_without_consumer(dir: &Path) -> std::path::PathBuf {
+    let store = dir.join("s");
+    let input: String = (10..30).map(|i| format!("msg{i}\n")).collect();
+    let args = with(&["produce", arg(&store)], &STREAM);
+    expect(&run_in(&args, input.as_bytes()), 0);
+    assert!(consumer_offset(&store, "consumer").is_none());
+    store
+}
+
+#[test]
+fn without_a_consumer_file_damage_below_the_confirmed_offset_is_still_found() {
+    let all: Vec<String> = (10..30).map(|i| format!("msg{i}")).collect();
+    // A whole record zeroed (msg12 at 20..30), and a whole middle segment file gone.
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: [(&str, Damage, std::ops::Range<usize>); 2] = [
+        (
+            "zeroed record",
+            Box::new(|s: &Path| zero_range(&segment(s, 0), 20, 30)),
+            2..3,
+        ),
+        (
+            "missing segment",
+            Box::new(|s: &Path| std::fs::remove_file(segment(s, 60)).unwrap()),
+            6..12,
+        ),
+    ];
+    for (what, damage, lost) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let store = stream_store_without_consumer(dir.path());
+        damage(&store);
+        expect(&run_on(&store, &["recover", "--check"]), 4);
+        let text = expect(&run_on(&store, &["recover"]), 0);
+        assert!(text.contains("record the gap"), "{what}: {text}");
+        let out = run_on(&store, &["consume", "-n", "all"]);
+        let got: Vec<String> = stdout(&out).lines().map(String::from).collect();
+        let want: Vec<String> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !lost.contains(i))
+            .map(|(_, m)| m.clone())
+            .collect();
+        assert_eq!(got, want, "{what}");
+        assert!(
+            stderr(&out).contains("stepped over the recorded gap"),
+            "{what}"
+        );
+        expect(&run_on(&store, &["recover", "--check"]), 0);
+    }
+}
+
+#[test]
+fn offsets_far_past_every_file_are_brought_back_not_turned_into_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fixed_store(dir.path(), 0);
+    set_offset(&store, "producer.offset", 1_000_000_000_000_000);
+    set_offset(&store, "producer.confirmed.offset", 1_000_000_000_000_000);
+    expect(&run_on(&store, &["recover"]), 0);
+    assert_eq!(offset_value(&store, "producer.offset"), 170);
+    assert_eq!(offset_value(&store, "producer.confirmed.offset"), 170);
+    assert!(!store.join("mfq.gaps").exists());
+}

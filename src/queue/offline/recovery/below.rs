@@ -11,16 +11,18 @@
 use super::{hole, IssueKind, Report, Severity};
 use crate::queue::error::Result;
 use crate::queue::format::params::{Format, Params};
-use crate::queue::format::positions::{segment_bytes, segment_for};
+use crate::queue::format::positions::segment_bytes;
 use crate::queue::format::scan::{self, Entry, Status};
 
 /// Where the records of one segment stop short below the scan.
 enum Stop {
     /// Damage (or a zero fixed slot) at this entry.
     At(Entry),
-    /// The records end cleanly at this offset, but the next file does not start there.
+    /// The records end cleanly at this offset, but no file starts there.
     Short(u64),
-    /// The records run on into the next file (or past the scan start).
+    /// The records end cleanly at this offset, where the next file starts (or the scan).
+    Next(u64),
+    /// The walk of this file went on to its end, or to the scan start.
     Through,
 }
 
@@ -34,17 +36,22 @@ pub(super) fn check_below_scan(r: &mut Report, params: &Params) -> Result<()> {
     // it (the scan then starts at a consumer).
     let limit = r.confirmed_offset.map_or(from, |c| c.max(from));
     let mut pos = r.earliest;
+    // The file the walk is in: the chain goes from file to file where the records of one end
+    // (a stale stream file that starts inside them is off the chain, and never walked here).
+    let mut cur = segs.iter().find(|s| s.start == pos);
+    let mut last = None;
     while pos < from {
-        let Some(seg) = segment_for(&segs, pos).filter(|s| s.start < from) else {
+        // Every step moves on; a file that leads back to itself ends the walk.
+        if last.is_some_and(|l| pos <= l) {
+            return Ok(());
+        }
+        last = Some(pos);
+        let Some(seg) = cur.filter(|s| s.start < from) else {
             return Ok(());
         };
-        let next = segs
-            .iter()
-            .map(|s| s.start)
-            .filter(|s| *s > seg.start)
-            .min();
-        // Where the next file should start for the chain to go on.
-        let goes_on = |end: u64| next == Some(end) || (next.is_none() && end >= from);
+        let file_at = |offset: u64| segs.iter().find(|s| s.start == offset);
+        // The records go on into a later file that starts where they end (or reach the scan).
+        let goes_on = |end: u64| end >= from || (end > seg.start && file_at(end).is_some());
         let bytes = segment_bytes(params, seg)?;
         let at = ((pos - seg.start) as usize).min(bytes.len());
         let mut stop = Stop::Through;
@@ -61,9 +68,12 @@ pub(super) fn check_below_scan(r: &mut Report, params: &Params) -> Result<()> {
                     Stop::At(e)
                 }
                 Format::Stream if e.status.is_damage() => Stop::At(e),
-                // A stream segment's records end there: a hole only when the next file does
-                // not start where they end.
-                Format::Stream if stream_end && !goes_on(e.offset) => Stop::Short(e.offset),
+                // A stream segment's records end there: a hole only when no file starts
+                // where they end.
+                Format::Stream if stream_end => match goes_on(e.offset) {
+                    true => Stop::Next(e.offset),
+                    false => Stop::Short(e.offset),
+                },
                 _ => Stop::Through,
             };
             matches!(stop, Stop::Through)
@@ -73,18 +83,18 @@ pub(super) fn check_below_scan(r: &mut Report, params: &Params) -> Result<()> {
                 Format::Fixed => seg.start + params.span(),
                 Format::Stream => last_end,
             };
-            if end < from && !goes_on(end) {
-                stop = Stop::Short(end);
-            }
+            stop = match goes_on(end) {
+                true => Stop::Next(end),
+                false => Stop::Short(end),
+            };
         }
         let (hole, entry) = match stop {
-            Stop::Through => match next {
-                Some(n) if n < from => {
-                    pos = n;
-                    continue;
-                }
-                _ => return Ok(()),
-            },
+            Stop::Through => return Ok(()),
+            Stop::Next(end) => {
+                pos = end;
+                cur = file_at(end);
+                continue;
+            }
             Stop::Short(end) => (end, None),
             Stop::At(e) if e.status == Status::Unwritten => (e.offset, Some(e)),
             Stop::At(e) => {
@@ -95,15 +105,22 @@ pub(super) fn check_below_scan(r: &mut Report, params: &Params) -> Result<()> {
         // Intact records after the zeros; or zeros (and missing files) all the way up to
         // where the offsets say the records begin: a reader from the beginning would wait at
         // the zeros forever, never seeing what is appended there.
-        let cur = Some(seg.start);
-        let far = match hole::far_side(params, &segs, cur, hole, limit)? {
+        let here = Some(seg.start);
+        let far = match hole::far_side(params, &segs, here, hole, limit)? {
             Some(k) => Some(k),
-            None => hole::zeros_between(params, &segs, cur, hole, from)?.then_some(from),
+            None => hole::zeros_between(params, &segs, here, hole, from)?.then_some(from),
         };
         match (far, entry) {
             (Some(k), _) => {
                 r.gaps.push((hole, k));
                 pos = k;
+                // On in this file, or in the file the far side lies in.
+                let within = k < seg.start + bytes.len() as u64;
+                cur = match params.format() {
+                    Format::Stream if within => Some(seg),
+                    Format::Stream => file_at(k),
+                    Format::Fixed => file_at(params.fixed_segment_start(k)),
+                };
             }
             (None, Some(e)) if params.format() == Format::Fixed => {
                 warn(r, seg, e);

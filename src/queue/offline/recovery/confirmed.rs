@@ -6,7 +6,9 @@
 //! producer's own repair at open never gives it.
 //!
 //! Bytes that are already zero are not at risk (they were lost before the repair), and neither
-//! are the bytes a cut removes past a segment's length (no reader's offset reaches them).
+//! are the bytes a cut removes past a segment's length (no reader's offset reaches them), nor
+//! those of a stale stream file at offsets below the data end (the chain of valid records
+//! holds those offsets; the file only shadows them).
 //!
 //! This module only reads.
 
@@ -57,8 +59,10 @@ pub(super) fn at_risk(r: &Report, params: &Params) -> Result<Option<ConfirmedLos
         .map(|t| (t.segment_start, t.from_pos, t.to_pos))
         .collect();
     regions.extend(r.orphans.iter().map(|o| (o.start, 0, u64::MAX)));
+    let data_end = r.data_end.unwrap_or(0);
     let mut loss: Option<ConfirmedLoss> = None;
     for (start, from_pos, to_pos) in regions {
+        let from_pos = from_pos.max(data_end.saturating_sub(start));
         if start.saturating_add(from_pos) >= c {
             continue;
         }

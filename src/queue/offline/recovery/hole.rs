@@ -144,6 +144,8 @@ fn stream_far_side(
     let bytes = segment_bytes(params, seg)?;
     let from = ((end - seg.start) as usize).min(bytes.len());
     let next = segs.iter().map(|s| s.start).filter(|s| *s > end).min();
+    // A segment-end marker where the records stop ends this file's part of the chain.
+    let from = from + usize::from(bytes.get(from) == Some(&codec::SEGMENT_END));
     let Some(q) = bytes[from..].iter().position(|&b| b != 0).map(|p| from + p) else {
         // Zeros to the end of the file: the chain resumes with the next file.
         return Ok(next.filter(|n| *n < c));

@@ -267,8 +267,12 @@ fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
             .filter_map(|c| c.offset)
             .fold(from, u64::min);
         // The plan moves a consumer whose file is unreadable to the earliest record, so the
-        // records from there must be checked too.
-        if r.consumers.iter().any(|c| c.offset.is_none()) {
+        // records from there must be checked too. Without `consumer.offset`, the default
+        // consumer (mfq's or .NET's) starts at the earliest record: it needs them all.
+        let default = crate::queue::format::layout::ConsumerId::Default;
+        if r.consumers.iter().any(|c| c.offset.is_none())
+            || !r.consumers.iter().any(|c| c.id == default)
+        {
             from = r.earliest;
         }
     }
