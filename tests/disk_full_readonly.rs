@@ -46,12 +46,20 @@ impl Mount {
     }
 
     fn remount_read_only(&self) {
-        let st = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(&self.path)
-            .status()
-            .unwrap();
-        assert!(st.success(), "remount read-only failed");
+        // EBUSY while a file in the mount is open for writing: another test of this binary
+        // forking a child shares such a file until the child execs. Retried, bounded.
+        for _ in 0..100 {
+            let st = Command::new("mount")
+                .args(["-o", "remount,ro"])
+                .arg(&self.path)
+                .status()
+                .unwrap();
+            if st.success() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("remount read-only failed (100 tries over 5 s)");
     }
 }
 
