@@ -53,6 +53,11 @@ fn recovery_fixed_consumer_on_a_leftover_record_after_an_unwritten_slot() {
 /// appends.
 #[test]
 fn recovery_gap_and_data_end_findings() {
+    // Empty stream files at 0 and 1, zeros at 2, no offsets but a one-byte confirmed file.
+    let mut empty_files = vec![1, 188, 8, 0, 0, 0, 0, 0, 0, 0, 193];
+    empty_files.extend([0; 61]);
+    empty_files.extend([238, 255]);
+    engine_fuzz_harness::recovery(&empty_files);
     engine_fuzz_harness::recovery(&[
         238, 0, 0, 0, 0, 0, 238, 0, 0, 0, 0, 0, 0, 0, 1, 238, 0, 0, 0, 0, 0, 255, 0, 0, 0,
     ]);

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::walk::{walk_fixed, walk_stream};
 use super::{ConsumerState, Depth, IssueKind, OrphanSegment, OversizedSegment, Report, Severity};
 use crate::queue::error::Result;
-use crate::queue::format::gaps;
+use crate::queue::format::gaps::{self, Gap};
 use crate::queue::format::layout::{Layout, SegmentFile};
 use crate::queue::format::offsets;
 use crate::queue::format::params::{Format, Params, ParamsSource};
@@ -321,6 +321,12 @@ fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) 
             records += u64::from(e.status == Status::Ok);
             true
         });
+        // A file without records that starts inside a recorded gap is part of that gap (the
+        // walk steps over it, and so do the readers), not an orphan past the end.
+        let in_gap = |g: &Gap| g.from <= s.start && s.start < g.to && s.start < end;
+        if records == 0 && r.recorded_gaps.iter().any(in_gap) {
+            continue;
+        }
         r.orphans.push(OrphanSegment {
             path: s.path.clone(),
             start: s.start,
