@@ -7,9 +7,16 @@
 //! when a segment was added, then stores and syncs the confirmed offset. It never confirms a
 //! byte before it is synced. An error is kept and reported by the producer's next call.
 //!
+//! Open files and mappings are bounded: the flusher keeps at most [`MAPPED`] segments mapped
+//! (the current one and the one before it). An older segment with unconfirmed bytes is
+//! unmapped and closed when the next one is registered, and kept as a path and a range: its
+//! sync opens the file again and `fdatasync`s it (on Linux the dirty pages of a shared mapping
+//! stay in the page cache after `munmap`, and `msync(MS_SYNC)` is an fsync of the range).
+//!
 //! This module must not write records or choose when to flush.
 
 use std::collections::VecDeque;
+use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -18,6 +25,7 @@ use std::time::Duration;
 
 use crate::queue::error::{Error, IoContext, Result};
 use crate::queue::format::offsets::{self, OffsetFile};
+use crate::queue::os::files::{self, How};
 use crate::queue::os::segment::Segment;
 
 /// State shared between the producer and its helper.
@@ -29,10 +37,23 @@ pub struct Shared {
     done: Condvar,
 }
 
+/// Segments kept mapped: the current one and the one before it (whose tail the next sync
+/// most likely covers).
+const MAPPED: usize = 2;
+
+/// A segment that is no longer mapped but holds bytes not yet confirmed.
+#[derive(Clone)]
+struct Retired {
+    path: PathBuf,
+    start: u64,
+    end: u64,
+}
+
 struct State {
     target: u64,
     confirmed: u64,
     segments: VecDeque<Arc<Segment>>,
+    retired: Vec<Retired>,
     new_segment: bool,
     error: Option<Failure>,
     stop: bool,
@@ -85,8 +106,20 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn sync(&self, segments: &[Arc<Segment>], from: u64, to: u64, new_seg: bool) -> Result<()> {
-        for seg in segments {
+    fn sync(&self, batch: &Batch, from: u64, to: u64, new_seg: bool) -> Result<()> {
+        for r in &batch.retired {
+            if r.end <= from || r.start >= to {
+                continue;
+            }
+            // A segment an operator deleted (`prune --force`) has nothing left to sync.
+            let file = match files::open_in_store(&r.path, How::Read) {
+                Ok(f) => f,
+                Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            file.sync_data().ctx("sync segment", &r.path)?;
+        }
+        for seg in &batch.segments {
             let s = seg.start();
             let end = s + seg.logical_len();
             if end <= from || s >= to {
@@ -130,6 +163,7 @@ impl Flusher {
                 target: confirmed,
                 confirmed,
                 segments: VecDeque::new(),
+                retired: Vec::new(),
                 new_segment: false,
                 error: None,
                 stop: false,
@@ -166,11 +200,23 @@ impl Flusher {
         &self.shared
     }
 
-    /// Registers a segment the producer now writes to.
+    /// Registers a segment the producer now writes to. Segments older than the one before it
+    /// are unmapped and closed here; their unconfirmed bytes are synced through their path.
     pub fn add_segment(&self, seg: Arc<Segment>, is_new: bool) {
         let mut st = self.shared.state.lock().expect("flusher lock");
         st.segments.push_back(seg);
         st.new_segment |= is_new;
+        while st.segments.len() > MAPPED {
+            let old = st.segments.pop_front().expect("more than MAPPED segments");
+            let end = old.start() + old.logical_len();
+            if end > st.confirmed {
+                st.retired.push(Retired {
+                    path: old.path().to_path_buf(),
+                    start: old.start(),
+                    end,
+                });
+            }
+        }
     }
 
     /// Requests that everything below `offset` be confirmed; returns at once in background
@@ -196,16 +242,16 @@ impl Flusher {
         if offset <= st.confirmed {
             return Ok(());
         }
-        let segs: Vec<_> = st.segments.iter().cloned().collect();
+        let batch = Batch::of(&st);
         syncer
-            .sync(&segs, st.confirmed, offset, st.new_segment)
+            .sync(&batch, st.confirmed, offset, st.new_segment)
             .map_err(|e| match e {
                 Error::Io { path, source, .. } => Error::Flush { path, source },
                 other => other,
             })?;
         st.new_segment = false;
         st.confirmed = offset;
-        prune_segments(&mut st.segments, offset);
+        prune_segments(&mut st, offset);
         Ok(())
     }
 
@@ -238,12 +284,30 @@ impl Drop for Flusher {
     }
 }
 
-/// Drops segments that hold nothing unconfirmed: a segment is done once the next one starts at
-/// or below the confirmed offset (the newest one is always kept).
-fn prune_segments(segs: &mut VecDeque<Arc<Segment>>, confirmed: u64) {
-    while segs.len() > 1 && segs[1].start() <= confirmed {
-        segs.pop_front();
+/// What one sync covers: the mapped segments and the retired ones, taken under the lock and
+/// synced without it.
+struct Batch {
+    segments: Vec<Arc<Segment>>,
+    retired: Vec<Retired>,
+}
+
+impl Batch {
+    fn of(st: &State) -> Batch {
+        Batch {
+            segments: st.segments.iter().cloned().collect(),
+            retired: st.retired.clone(),
+        }
     }
+}
+
+/// Drops segments that hold nothing unconfirmed: a mapped segment is done once the next one
+/// starts at or below the confirmed offset (the newest one is always kept), a retired one once
+/// it ends there.
+fn prune_segments(st: &mut State, confirmed: u64) {
+    while st.segments.len() > 1 && st.segments[1].start() <= confirmed {
+        st.segments.pop_front();
+    }
+    st.retired.retain(|r| r.end > confirmed);
 }
 
 fn run(sh: Arc<Shared>, syncer: Syncer, interval: Option<Duration>) {
@@ -271,15 +335,16 @@ fn run(sh: Arc<Shared>, syncer: Syncer, interval: Option<Duration>) {
             }
         }
         let from = st.confirmed;
-        let segs: Vec<_> = st.segments.iter().cloned().collect();
+        let batch = Batch::of(&st);
         let new_seg = std::mem::take(&mut st.new_segment);
         drop(st);
-        let result = syncer.sync(&segs, from, target, new_seg);
+        let result = syncer.sync(&batch, from, target, new_seg);
+        drop(batch);
         st = sh.state.lock().expect("flusher lock");
         match result {
             Ok(()) => {
                 st.confirmed = target;
-                prune_segments(&mut st.segments, target);
+                prune_segments(&mut st, target);
             }
             Err(e) => st.error = Some(Failure::of(&e, &syncer.commitlog)),
         }
