@@ -1,6 +1,6 @@
 //! Parameter inference for stores without `mfq.json` (the .NET stores): damage must not
-//! defeat it, a stride's multiples must not make it ambiguous, and explicit parameters that
-//! contradict the files are refused.
+//! defeat it, it never guesses (strides the bytes fit alike are named in a refusal, issue
+//! #20), and explicit parameters that contradict the files are refused.
 
 mod common;
 
@@ -24,21 +24,80 @@ fn a_flipped_marker_does_not_defeat_inference() {
 #[test]
 fn a_misaligned_offset_does_not_veto_the_data() {
     let (_t, path) = fixture_copy("fixed");
+    // The consumer offset 34 vouches for the 17-byte stride, the misaligned producer offset
+    // vetoes nothing.
     std::fs::write(path.join("offset/producer.offset"), 100u64.to_le_bytes()).unwrap();
+    std::fs::write(path.join("offset/consumer.offset"), 34u64.to_le_bytes()).unwrap();
     let store = Store::open(&path, &ParamsRequest::default()).unwrap();
     assert_eq!(store.params().record_size(), Some(16));
+    // Without an offset on a record boundary, one 84-byte record per segment fits the bytes
+    // as well as five 16-byte ones: named, not picked.
+    for name in ["consumer", "producer.confirmed"] {
+        let _ = std::fs::remove_file(path.join(format!("offset/{name}.offset")));
+    }
+    let err = Store::open(&path, &ParamsRequest::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("the files fit 16, 84 bytes"),
+        "{err}"
+    );
+}
+
+/// A fixed store of `count` records of `payload` without `mfq.json`, as .NET leaves it.
+fn dotnet_fixed(
+    dir: &std::path::Path,
+    p: u32,
+    segment_size: u64,
+    payloads: &[Vec<u8>],
+) -> std::path::PathBuf {
+    let path = dir.join(format!("s{p}-{segment_size}-{}", payloads.len()));
+    let store = Store::create(&path, Params::fixed(p, segment_size).unwrap()).unwrap();
+    produce_all(&store, payloads);
+    std::fs::remove_file(path.join("mfq.json")).unwrap();
+    path
 }
 
 #[test]
-fn multiples_of_the_stride_are_not_ambiguous() {
+fn strides_the_bytes_fit_alike_are_named_never_picked() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s");
-    let store = Store::create(&path, Params::fixed(16, 17 * 12).unwrap()).unwrap();
-    produce_all(&store, &(0..12).map(fixed_message).collect::<Vec<_>>());
-    std::fs::remove_file(path.join("mfq.json")).unwrap();
+    // Twelve 16-byte records fill one 204-byte span exactly: every stride that divides 12
+    // records fits the markers and the offsets.
+    let msgs: Vec<_> = (0..12).map(fixed_message).collect();
+    let path = dotnet_fixed(dir.path(), 16, 17 * 12, &msgs);
+    let err = Store::open(&path, &ParamsRequest::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the files fit 16, 33, 50, 67, 101, 203 bytes"),
+        "{err}"
+    );
+    assert!(matches!(
+        err,
+        Error::ParamsUnknown {
+            need: Need::Params(&[Param::RecordSize]),
+            ..
+        }
+    ));
+    // A thirteenth record in the next segment leaves a partial slot for every multiple.
+    let msgs: Vec<_> = (0..13).map(fixed_message).collect();
+    let path = dotnet_fixed(dir.path(), 16, 17 * 12, &msgs);
     let store = Store::open(&path, &ParamsRequest::default()).unwrap();
     assert_eq!(store.params().record_size(), Some(16));
     assert_eq!(store.params().span(), 204);
+    // All-0xFF 7-byte structs (issue #20): strides 2, 4 and 8 fit alike, in SegmentSize 30
+    // (71 records) and in SegmentSize 8 (one record).
+    for (segment_size, count) in [(30, 71), (8, 1)] {
+        let path = dotnet_fixed(dir.path(), 7, segment_size, &vec![vec![0xFF; 7]; count]);
+        let err = Store::open(&path, &ParamsRequest::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("the files fit 1, 3, 7 bytes"),
+            "{err}"
+        );
+        let req = ParamsRequest {
+            record_size: Some(7),
+            ..Default::default()
+        };
+        let store = Store::open(&path, &req).unwrap();
+        assert_eq!(store.params().record_size(), Some(7));
+    }
 }
 
 #[test]

@@ -181,20 +181,29 @@ fn fixed_candidates(
             // records outnumber the damage (stray bytes must not make a whole segment one
             // record); a stride as long as the span is never vouched for.
             if on_offsets && !offsets.is_empty() && m < span && a.0 + b.0 > a.1 + b.1 {
-                vouched.push(p);
+                vouched.push((p, a.1 + b.1));
             }
             continue;
         }
         if a.0 + b.0 == 0 && req.record_size.is_none() {
             continue;
         }
-        out.push(p);
+        let damage = a.1 + b.1;
+        let misses = offsets.iter().filter(|o| *o % m != 0).count();
+        out.push((p, damage, misses));
         if on_offsets {
-            aligned.push(p);
+            aligned.push((p, damage));
         }
     }
     // Offsets that fit a stride confirm it; damaged offsets (recovery snaps them) do not veto
-    // the only stride the data fits.
+    // the only stride the data fits, but of strides the data fits alike, those that more
+    // offsets contradict are dropped.
+    let fewest = out.iter().map(|c| c.2).min().unwrap_or(0);
+    let mut out: Vec<(Params, usize)> = out
+        .into_iter()
+        .filter(|c| c.2 == fewest)
+        .map(|(p, d, _)| (p, d))
+        .collect();
     if !aligned.is_empty() {
         out = aligned;
     } else if !vouched.is_empty() {
@@ -203,14 +212,27 @@ fn fixed_candidates(
     if out.is_empty() {
         return Err("no record size fits the marker pattern".into());
     }
-    // A stride that fits makes every multiple of it fit too (their markers land on the same
-    // 0xFF bytes); the smallest explains the pattern.
-    let strides: Vec<u64> = out.iter().filter_map(|p| p.stride()).collect();
-    out.retain(|p| {
-        let m = p.stride().unwrap_or(0);
-        !strides.iter().any(|s| *s < m && m % s == 0)
-    });
-    Ok(out)
+    Ok(best_explanations(out))
+}
+
+/// Of strides that divide one another, those that explain the bytes with more damaged slots
+/// than another are dropped. What remains with equal damage is ambiguous, and stays: a stride
+/// `s` that fits makes its multiples fit whenever the record counts allow, and a multiple `m`
+/// makes `s` fit whenever the payloads hold 0xFF at every `s`-th byte (an all-0xFF struct of 7
+/// bytes fits strides 2, 4 and 8 alike). Nothing is picked by size.
+fn best_explanations(found: Vec<(Params, usize)>) -> Vec<Params> {
+    let stride = |p: &Params| p.stride().unwrap_or(0);
+    found
+        .iter()
+        .filter(|(p, d)| {
+            let m = stride(p);
+            !found.iter().any(|(q, e)| {
+                let s = stride(q);
+                s != m && (m % s == 0 || s % m == 0) && e < d
+            })
+        })
+        .map(|(p, _)| *p)
+        .collect()
 }
 
 /// Reads at most `limit` bytes from the start of a segment (an unreadable file reads as empty:
