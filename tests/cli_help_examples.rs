@@ -210,3 +210,15 @@ fn examples_are_collected_from_every_help() {
     assert!(all.iter().any(|(_, l)| l.contains(" > ")));
     assert!(!follows("mfq tail -e ./store") && follows("mfq tail ./store"));
 }
+
+/// The harness fails what fails: the old example whose segment is not in commitlog/, a
+/// follower that ends, and a redirected command that fails.
+#[test]
+fn a_failing_example_fails() {
+    let err = run_example("mfq dump-segment ./store/00000000000000000000").unwrap_err();
+    assert!(err.contains("exited Some(1)"), "{err}");
+    let err = run_example("mfq tail ./store --from 1").unwrap_err();
+    assert!(err.contains("instead of following"), "{err}");
+    assert!(run_example("mfq completions nosuchshell > ~/x").is_err());
+    assert!(run_example("mfq stat ./store").is_ok());
+}

@@ -26,7 +26,12 @@ use crate::exit::{Exit, ExitStatus};
 
 /// Runs `mfq adjust-offset`.
 pub fn run(global: &GlobalOpts, args: &AdjustOffsetArgs) -> anyhow::Result<()> {
-    let words = args.words().map_err(|e| Exit::new(ExitStatus::Usage, e))?;
+    let words = args.words().map_err(|e| {
+        Exit::new(
+            ExitStatus::Usage,
+            format!("{e} (see `mfq help adjust-offset`)"),
+        )
+    })?;
     let what = match words.position {
         Some(p) => format!("cannot move {} {}", words.target, position_text(p)),
         None => format!("cannot delete {}", words.target),
