@@ -123,7 +123,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__adjust__subcmd__offset)
-            opts="-s -h --dry-run --force --store --format --record-size --segment-size --json --help"
+            opts="-s -h --dry-run --force --create --delete --clamp --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

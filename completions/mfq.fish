@@ -24,7 +24,7 @@ function __fish_mfq_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mfq -n "__fish_mfq_needs_command" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_needs_command" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_needs_command" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_needs_command" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -37,7 +37,7 @@ complete -c mfq -n "__fish_mfq_needs_command" -f -a "consume" -d 'Take messages 
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "tail" -d 'Follow a store, printing records as they are appended'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "stat" -d 'Show a store\'s format, offsets, consumers and segments'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "dump-segment" -d 'Print the records of one segment file and check them'
-complete -c mfq -n "__fish_mfq_needs_command" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset'
+complete -c mfq -n "__fish_mfq_needs_command" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset; create or delete a named consumer'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "prune" -d 'Delete segment files that hold only records before an offset'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "recover" -d 'Check a store and repair torn writes and damaged offset files'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "bench" -d 'Measure produce and consume throughput'
@@ -51,7 +51,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand produce" -l file -d 'Read the in
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad-byte -d 'The byte value --pad fills with, 0-255 (`--pad --pad-byte 32` pads with spaces)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l flush-every -d 'Flush the written records to disk after every N messages; the end of input always flushes' -r
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l flush-interval -d 'Also flush when this much time has passed since the last flush, e.g. `500ms` or `2s`. Default: no time-based flushing' -r
-complete -c mfq -n "__fish_mfq_using_subcommand produce" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -67,7 +67,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to pr
 raw\t'The payload bytes exactly, nothing added'
 hex\t'A hex dump per message'
 json\t'One JSON object per line with the offset and the payload'"
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -76,29 +76,29 @@ complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the m
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s n -l lines -d 'Show the last N records before following new ones (`-n 10`)' -r
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -l from -d 'Start at this offset, or at `beginning` (the oldest stored record), instead of the end. Default: the end of the queue (after the last -n records)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l from -d 'Start at this offset, at `earliest` (or `beginning`: the oldest stored record) or at `latest` (or `end`). Default: the end of the queue (after the last -n records); with -e and no -n, the earliest record' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l output -d 'How to print records: `text`, `raw`, `hex` or `json` (see `mfq consume --help`). Default: `text`, or `json` with the global --json' -r -f -a "text\t'One message per line, control characters escaped'
 raw\t'The payload bytes exactly, nothing added'
 hex\t'A hex dump per message'
 json\t'One JSON object per line with the offset and the payload'"
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Exit (status 0) once every record stored so far has been printed, instead of waiting for new ones'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Print what is stored, then exit (status 0) at the end of the queue instead of waiting for new records. Without --from or -n it starts at the earliest record (like `kcat -C -e`)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Dump the segment of `-s/--store` that holds this queue offset instead of naming one' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Start at the record at or containing this queue offset (--limit counts from there), in the segment holding it (or in SEGMENT, which must hold it). Default: the segment\'s start' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l limit -d 'Show at most this many records. Default: every record in the segment' -r
-complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -106,17 +106,20 @@ complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l segment-size -d
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l hex -d 'Also print each record\'s bytes as a hex dump. Default: a one-line preview per record'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l dry-run -d 'Print the old and new offsets without changing anything'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds its file, and let the producer move back behind records or a consumer. Default: refuse (exit status 5 when a live process holds the file)'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l create -d 'Create the named consumer TARGET when it does not exist yet, at POSITION (an offset, `earliest` or `latest`). Default: an unknown consumer name is an error'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l delete -d 'Delete the named consumer TARGET (its offset file; no POSITION). The default consumer and the producer cannot be deleted'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l clamp -d 'Stop a `+N` or `-N` move at the end of the records, or at the earliest record, when it would go past it. Default: refuse such a move'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l before -d 'Delete segment files whose records all lie before this offset, or before `consumed` (the slowest consumer\'s offset). Required' -r
-complete -c mfq -n "__fish_mfq_using_subcommand prune" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -126,7 +129,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete 
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Save the bytes a repair removes (stale or torn records, unreachable segments) into this folder first (`--save-to /tmp/mfq-saved`). Default: `<store>/mfq-salvage/<unix-seconds>/`, named in the output' -r -F
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -149,7 +152,7 @@ sync\t'A producer that syncs after every message'
 cross\t'A producer and a spinning consumer in two processes'
 latency\t'One-way latency between two processes'
 wake\t'Wake-up latency of a blocked consumer'"
-complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -157,7 +160,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand bench" -l segment-size -d 'Size 
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l quick -d 'A quick smoke run: 100000 messages, 1 run, unless --count or --runs say otherwise'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfq -n "__fish_mfq_using_subcommand completions" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
@@ -169,7 +172,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcom
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "tail" -d 'Follow a store, printing records as they are appended'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "stat" -d 'Show a store\'s format, offsets, consumers and segments'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "dump-segment" -d 'Print the records of one segment file and check them'
-complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset'
+complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "adjust-offset" -d 'Move the producer offset or a consumer offset; create or delete a named consumer'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "prune" -d 'Delete segment files that hold only records before an offset'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "recover" -d 'Check a store and repair torn writes and damaged offset files'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "bench" -d 'Measure produce and consume throughput'

@@ -25,6 +25,16 @@ pub use tool_args::{BenchArgs, CompletionsArgs};
 
 /// Text shown after the top-level help.
 const EXIT_STATUSES: &str = "\
+The store: every subcommand that works on one takes it as its first positional STORE, else
+-s/--store, else $MFQ_STORE, else the current directory. Positions: `earliest` (or
+`beginning`) is the oldest stored record, `latest` (or `end`) the end of the queue.
+
+Examples:
+  mfq produce --format stream ./store -m hello -m world
+  mfq stat ./store
+  mfq consume ./store -n all
+  mfq tail -e ./store
+
 Exit status:
   0  success
   1  error
@@ -48,15 +58,9 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
-    /// The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory.
-    /// A STORE positional, where a subcommand takes one, wins over this.
-    #[arg(
-        short = 's',
-        long = "store",
-        value_name = "PATH",
-        env = "MFQ_STORE",
-        global = true
-    )]
+    /// The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty),
+    /// else the current directory. A STORE positional wins over this.
+    #[arg(short = 's', long = "store", value_name = "PATH", global = true)]
     pub store: Option<PathBuf>,
 
     /// Store format: `fixed` (every payload is --record-size bytes) or `stream`
@@ -110,13 +114,15 @@ pub enum Command {
 
     /// Follow a store, printing records as they are appended
     ///
-    /// Does not move any consumer offset. Stops with -e at the end of the queue,
-    /// otherwise runs until interrupted.
+    /// Does not move any consumer offset. Starts at the end of the queue and runs until
+    /// interrupted; with -e it reads what is there from the earliest record and stops at
+    /// the end of the queue (like `kcat -C -e`).
     ///
     /// Examples:
     ///   mfq tail ./store
+    ///   mfq tail -e --output json ./store
     ///   mfq tail -n 10 -e ./store
-    ///   mfq tail --from beginning --output json
+    ///   mfq tail --from earliest --output json
     #[command(verbatim_doc_comment)]
     Tail(TailArgs),
 
@@ -130,25 +136,41 @@ pub enum Command {
 
     /// Print the records of one segment file and check them
     ///
+    /// The segment is SEGMENT (a start offset, a 20-digit name or a file path), or the one
+    /// holding --offset N, which also starts the dump at the record at or containing N.
+    /// With one argument, a folder is the STORE and anything else the SEGMENT.
     /// Exit status: 0 when the segment is sound, 4 when corruption was found, 1 on error.
     ///
     /// Examples:
-    ///   mfq dump-segment ./store/00000000000000000000
-    ///   mfq dump-segment -s ./store 4096 --hex --limit 5
-    ///   mfq dump-segment -s ./store --offset 123456
-    #[command(verbatim_doc_comment)]
+    ///   mfq dump-segment ./store 0 --hex --limit 5
+    ///   mfq dump-segment ./store --offset 100 --limit 3
+    ///   mfq dump-segment ./store/commitlog/00000000000000000000
+    #[command(
+        verbatim_doc_comment,
+        override_usage = "mfq dump-segment [OPTIONS] [STORE] [SEGMENT] [--offset <N>]"
+    )]
     DumpSegment(DumpSegmentArgs),
 
-    /// Move the producer offset or a consumer offset
+    /// Move the producer offset or a consumer offset; create or delete a named consumer
     ///
-    /// The store is -s/--store (or $MFQ_STORE, or the current directory).
-    /// Refuses with exit status 5 while a live process holds the store, unless --force.
+    /// The words are read from the end: the last is POSITION (none with --delete), the one
+    /// before it TARGET, and a first one left over is the STORE. So `TARGET POSITION` uses
+    /// -s/--store, $MFQ_STORE or the current directory; `STORE TARGET POSITION` names it.
+    /// Prints the store it changed. Refuses with exit status 5 while a live process holds
+    /// the file, unless --force.
     ///
     /// Examples:
-    ///   mfq adjust-offset consumer 0
-    ///   mfq adjust-offset reports -3 --dry-run
+    ///   mfq adjust-offset ./store consumer +1
+    ///   mfq adjust-offset ./store reports -3 --dry-run
+    ///   mfq adjust-offset ./store audit earliest --create
     ///   mfq adjust-offset consumer latest
-    #[command(verbatim_doc_comment)]
+    ///   mfq adjust-offset ./store reports +1000 --clamp
+    ///   mfq adjust-offset ./store reports --delete
+    #[command(
+        verbatim_doc_comment,
+        override_usage = "mfq adjust-offset [OPTIONS] [STORE] <TARGET> <POSITION>\n       \
+                          mfq adjust-offset [OPTIONS] [STORE] <TARGET> --delete"
+    )]
     AdjustOffset(AdjustOffsetArgs),
 
     /// Delete segment files that hold only records before an offset

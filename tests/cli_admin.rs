@@ -47,10 +47,7 @@ fn dump_every_golden_segment_is_sound() {
 #[test]
 fn dump_json_has_the_documented_fields() {
     let (_t, store) = fixture_copy("stream");
-    let out = expect(
-        &run_on(&store, &["dump-segment", "--json", "--offset", "10"]),
-        0,
-    );
+    let out = expect(&run_on(&store, &["dump-segment", "--json", "0"]), 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["segment"]
         .as_str()
@@ -88,11 +85,16 @@ fn dump_names_numbers_offsets_and_paths_agree() {
         0,
     );
     let by_number = expect(&run_on(&store, &["dump-segment", "50"]), 0);
-    let by_offset = expect(&run_on(&store, &["dump-segment", "--offset", "67"]), 0);
+    let by_store = expect(&run(&["dump-segment", arg(&store), "50"]), 0);
+    let by_offset = expect(&run_on(&store, &["dump-segment", "--offset", "50"]), 0);
     let rel = "stream/commitlog/00000000000000000050";
     let by_path = expect(&run_at(t.path(), &["dump-segment", rel]), 0);
     assert_eq!(by_name, by_number);
-    assert_eq!(by_name, by_offset);
+    assert_eq!(by_name, by_store);
+    // The same rows; the header says where the rows start.
+    let rows = |text: &str| text.lines().skip(2).map(String::from).collect::<Vec<_>>();
+    assert_eq!(rows(&by_name), rows(&by_offset));
+    assert!(by_offset.contains("showing from the record at or containing offset 50"));
     assert!(by_path.contains("xyz") && by_path.contains("start offset 50"));
     let json = expect(
         &run_on(&store, &["dump-segment", "0", "--json", "--limit", "1"]),
@@ -233,12 +235,29 @@ fn adjust(store: &std::path::Path, args: &[&str]) -> std::process::Output {
     run_on(store, &with(&["adjust-offset"], args))
 }
 
+/// What `adjust-offset` printed (status 0), each line without the `store PATH: ` it starts
+/// with, after checking that PATH is `store`.
+fn changes(out: &std::process::Output, store: &std::path::Path) -> String {
+    let text = expect(out, 0);
+    let canon = store.canonicalize().unwrap();
+    text.lines()
+        .map(|l| {
+            let (head, rest) = l.split_once(": ").unwrap_or_else(|| panic!("{l}"));
+            let path = head.strip_prefix("store ").unwrap_or_else(|| panic!("{l}"));
+            let path = std::path::Path::new(path);
+            assert!(path.is_absolute(), "{l}");
+            assert_eq!(path.canonicalize().unwrap(), canon, "{l}");
+            format!("{rest}\n")
+        })
+        .collect()
+}
+
 #[test]
 fn adjust_runbook_forms() {
     let (_t, store) = fixture_copy("fixed");
     assert_eq!(
-        expect(&adjust(&store, &["consumer", "0"]), 0),
-        "consumer: 34 -> 0\n"
+        changes(&adjust(&store, &["consumer", "0"]), &store),
+        "consumer 34 -> 0\n"
     );
     assert_eq!(offset_value(&store, "consumer.offset"), 0);
     expect(&adjust(&store, &["consumer", "+1"]), 0);
@@ -251,39 +270,70 @@ fn adjust_runbook_forms() {
     assert_eq!(offset_value(&store, "consumer.offset"), 0);
 
     let in_cwd = run_at(&store, &["adjust-offset", "consumer", "+2"]);
-    assert_eq!(expect(&in_cwd, 0), "consumer: 0 -> 34\n");
+    assert_eq!(changes(&in_cwd, &store), "consumer 0 -> 34\n");
     let by_env = run_cmd(
         mfq()
             .args(["adjust-offset", "consumer", "+1"])
             .env("MFQ_STORE", &store),
         b"",
     );
-    assert_eq!(expect(&by_env, 0), "consumer: 34 -> 51\n");
+    assert_eq!(changes(&by_env, &store), "consumer 34 -> 51\n");
     assert_eq!(offset_value(&store, "consumer.offset"), 51);
+    // The store as the first of three words, the synonyms of earliest and latest.
+    let positional = run(&["adjust-offset", arg(&store), "consumer", "beginning"]);
+    assert_eq!(changes(&positional, &store), "consumer 51 -> 0\n");
+    let positional = run(&["adjust-offset", arg(&store), "consumer", "end"]);
+    assert_eq!(changes(&positional, &store), "consumer 0 -> 85\n");
+    // The positional wins over -s and $MFQ_STORE (which need not be stores).
+    let over = run_cmd(
+        mfq()
+            .args([
+                "-s",
+                "/nonexistent",
+                "adjust-offset",
+                arg(&store),
+                "consumer",
+                "-1",
+            ])
+            .env("MFQ_STORE", "/nonexistent"),
+        b"",
+    );
+    assert_eq!(changes(&over, &store), "consumer 85 -> 68\n");
+    assert_eq!(offset_value(&store, "consumer.offset"), 68);
 }
 
 #[test]
 fn adjust_stream_walks_records_across_segments() {
     let (_t, store) = fixture_copy("stream");
     assert_eq!(
-        expect(&adjust(&store, &["consumer", "+1"]), 0),
-        "consumer: 21 -> 50\n"
+        changes(&adjust(&store, &["consumer", "+1"]), &store),
+        "consumer 21 -> 50\n"
     );
     assert_eq!(
-        expect(&adjust(&store, &["consumer", "+2"]), 0),
-        "consumer: 50 -> 75\n"
+        changes(&adjust(&store, &["consumer", "+2"]), &store),
+        "consumer 50 -> 75\n"
     );
     assert_eq!(
-        expect(&adjust(&store, &["consumer", "-3"]), 0),
-        "consumer: 75 -> 21\n"
+        changes(&adjust(&store, &["consumer", "-3"]), &store),
+        "consumer 75 -> 21\n"
     );
     let out = adjust(&store, &["consumer", "+4"]);
     expect(&out, 1);
-    assert!(stderr(&out).contains("only 3 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "consumer (at 21) is 3 records from the end (offset 75); +4 goes past it; \
+             use +3 or --clamp"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let out = adjust(&store, &["consumer", "-3"]);
     expect(&out, 1);
     assert!(
-        stderr(&out).contains("earliest offset 0"),
+        stderr(&out).contains(
+            "consumer (at 21) is 2 records from the earliest record (offset 0); -3 goes past \
+             it; use -2 or --clamp"
+        ),
         "{}",
         stderr(&out)
     );
@@ -324,7 +374,7 @@ fn adjust_dry_run_changes_nothing() {
     let (_t, store) = fixture_copy("fixed");
     let before = store_files(&store);
     let out = adjust(&store, &["consumer", "0", "--dry-run"]);
-    assert_eq!(expect(&out, 0), "consumer: 34 -> 0\n");
+    assert_eq!(changes(&out, &store), "consumer 34 -> 0\n");
     assert!(stderr(&out).contains("dry run"));
     assert_eq!(store_files(&store), before);
 }
@@ -364,15 +414,18 @@ fn adjust_producer_rules() {
     let (_t, store) = fixture_copy("fixed");
     set_offset(&store, "producer.offset", 119);
     assert_eq!(
-        expect(&adjust(&store, &["producer", "latest"]), 0),
-        "producer: 119 -> 85\n"
+        changes(&adjust(&store, &["producer", "latest"]), &store),
+        "producer 119 -> 85\n"
     );
     let out = adjust(&store, &["producer", "51"]);
     expect(&out, 1);
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
     assert_eq!(offset_value(&store, "producer.offset"), 85);
     let out = adjust(&store, &["producer", "51", "--force"]);
-    assert_eq!(expect(&out, 0), "producer: 85 -> 51\nconfirmed: 68 -> 51\n");
+    assert_eq!(
+        changes(&out, &store),
+        "producer 85 -> 51\nconfirmed 68 -> 51\n"
+    );
     assert_eq!(offset_value(&store, "producer.confirmed.offset"), 51);
 }
 
@@ -383,14 +436,14 @@ fn adjust_named_consumers() {
     expect(&out, 1);
     let err = stderr(&out);
     assert!(
-        err.contains("known: consumer") && err.contains("--consumer audit"),
+        err.contains("known: consumer") && err.contains("audit 0 --create`"),
         "{err}"
     );
     assert!(!store.join("offset/consumer.audit.offset").exists());
     set_offset(&store, "consumer.audit.offset", 0);
     assert_eq!(
-        expect(&adjust(&store, &["audit", "+3"]), 0),
-        "audit: 0 -> 51\n"
+        changes(&adjust(&store, &["audit", "+3"]), &store),
+        "consumer audit 0 -> 51\n"
     );
     assert_eq!(offset_value(&store, "consumer.audit.offset"), 51);
     assert_eq!(offset_value(&store, "consumer.offset"), 34);
@@ -409,8 +462,8 @@ fn adjust_creates_a_missing_default_consumer_only_from_an_absolute_position() {
         stderr(&out)
     );
     assert_eq!(
-        expect(&adjust(&store, &["consumer", "60"]), 0),
-        "consumer: (none) -> 60\n"
+        changes(&adjust(&store, &["consumer", "60"]), &store),
+        "consumer (none) -> 60 (created)\n"
     );
     assert_eq!(offset_value(&store, "consumer.offset"), 60);
     let json = expect(

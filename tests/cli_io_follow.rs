@@ -52,7 +52,18 @@ fn tail_start_positions_with_exit_at_end() {
     );
     assert_eq!(offsets(&ok(&tail(&["--from", "34"]))), vec![34, 51, 68]);
     assert_eq!(offsets(&ok(&tail(&["-n", "99"]))), vec![0, 17, 34, 51, 68]);
-    assert_eq!(ok(&tail(&[])), b"", "the end has nothing to show");
+    // -e alone reads what is there (like `kcat -C -e`); from the end there is nothing.
+    assert_eq!(offsets(&ok(&tail(&[]))), vec![0, 17, 34, 51, 68]);
+    assert_eq!(
+        ok(&tail(&["--from", "end"])),
+        b"",
+        "the end has nothing to show"
+    );
+    assert_eq!(ok(&tail(&["--from", "latest"])), b"");
+    assert_eq!(
+        offsets(&ok(&tail(&["--from", "earliest"]))),
+        vec![0, 17, 34, 51, 68]
+    );
     let out = tail(&["--from", "35"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

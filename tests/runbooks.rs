@@ -73,7 +73,7 @@ fn block(title: &str) -> Vec<String> {
 #[test]
 fn every_runbook_block_is_covered() {
     let titles: Vec<String> = runbooks().into_iter().map(|r| r.0).collect();
-    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert_eq!(titles.len(), 4, "{titles:?}");
 }
 
 #[test]
@@ -95,6 +95,28 @@ fn poison_message_runbook() {
     std::fs::remove_file(path.join("mfq.json")).unwrap();
     run_block(dir.path(), &block("poison"));
     assert_eq!(offset_value(&path, "consumer.offset"), 10 + 243);
+}
+
+#[test]
+fn named_consumer_runbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = Store::create(&path, Params::stream(4096).unwrap()).unwrap();
+    produce_all(&store, &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    let lines = block("new reader");
+    // Up to the consume: the consumer exists at the oldest record, then has read two.
+    let consume = lines
+        .iter()
+        .position(|l| l.starts_with("mfq consume"))
+        .unwrap();
+    run_block(dir.path(), &lines[..=consume]);
+    assert_eq!(offset_value(&path, "consumer.reports.offset"), 12);
+    run_block(dir.path(), &lines[consume + 1..]);
+    assert!(
+        !path.join("offset/consumer.reports.offset").exists(),
+        "deleted at the end"
+    );
+    assert!(!path.join("offset/consumer.offset").exists(), "untouched");
 }
 
 #[test]

@@ -18,17 +18,24 @@ pub struct StatArgs {
     pub store_dir: Option<PathBuf>,
 }
 
-/// `mfq dump-segment [SEGMENT]`.
+/// `mfq dump-segment [STORE] [SEGMENT] [--offset N]`.
 #[derive(Args, Debug, Clone)]
-#[command(group(ArgGroup::new("which").required(true).args(["segment", "offset"])))]
+#[command(group(ArgGroup::new("which").required(true).multiple(true).args(["first", "offset"])))]
 pub struct DumpSegmentArgs {
-    /// The segment: a file path, its 20-digit file name (`00000000000000004096`) or its start
-    /// offset as a plain number (`4096`). Names and numbers are looked up in `-s/--store`.
+    /// The store folder. With one argument, a folder is the STORE and anything else the
+    /// SEGMENT. Default: -s/--store, else $MFQ_STORE, else the current directory.
+    #[arg(value_name = "STORE")]
+    pub first: Option<PathBuf>,
+
+    /// The segment: its start offset as a plain number (`4096`) or 20-digit file name
+    /// (`00000000000000004096`), looked up in the store, or a segment file's path (its store
+    /// is the folder above `commitlog/`). Default: the segment holding --offset.
     #[arg(value_name = "SEGMENT")]
     pub segment: Option<SegmentRef>,
 
-    /// Dump the segment of `-s/--store` that holds this queue offset instead of naming one.
-    #[arg(long, value_name = "N", conflicts_with = "segment")]
+    /// Start at the record at or containing this queue offset (--limit counts from there), in
+    /// the segment holding it (or in SEGMENT, which must hold it). Default: the segment's start.
+    #[arg(long, value_name = "N")]
     pub offset: Option<u64>,
 
     /// Also print each record's bytes as a hex dump. Default: a one-line preview per record.
@@ -40,17 +47,29 @@ pub struct DumpSegmentArgs {
     pub limit: Option<u64>,
 }
 
-/// `mfq adjust-offset TARGET POSITION`.
+/// `mfq adjust-offset [STORE] TARGET POSITION`, or `[STORE] TARGET --delete`.
+///
+/// The positionals are read from the end: the last is POSITION (none with --delete), the
+/// one before it TARGET, and a first one left over is the STORE. Two words are thus TARGET
+/// POSITION (the store from -s/--store, $MFQ_STORE or the current directory), three are
+/// STORE TARGET POSITION.
 #[derive(Args, Debug, Clone)]
 pub struct AdjustOffsetArgs {
-    /// Which offset to move: `producer`, `consumer` (the main consumer) or a consumer name.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    /// The store folder, when three words are given (two with --delete).
+    /// Default: -s/--store, else $MFQ_STORE, else the current directory.
+    #[arg(value_name = "STORE", allow_negative_numbers = true)]
+    pub first: Option<PathBuf>,
 
-    /// Where to: an offset (`4096`), `earliest`, `latest`, `+N` (N records forward) or `-N`
-    /// (N records back).
+    /// Which offset to move: `producer`, `consumer` (the main consumer) or a consumer name.
+    #[arg(value_name = "TARGET", allow_negative_numbers = true)]
+    pub second: Option<String>,
+
+    /// Where to: an offset (`4096`), `earliest` (or `beginning`: the oldest stored record),
+    /// `latest` (or `end`: after the newest record), `+N` (N records forward) or `-N` (N
+    /// records back). A move past either end is refused, naming how far it can go (see
+    /// --clamp).
     #[arg(value_name = "POSITION", allow_negative_numbers = true)]
-    pub position: Position,
+    pub third: Option<String>,
 
     /// Print the old and new offsets without changing anything.
     #[arg(long)]
@@ -61,6 +80,82 @@ pub struct AdjustOffsetArgs {
     /// process holds the file).
     #[arg(long)]
     pub force: bool,
+
+    /// Create the named consumer TARGET when it does not exist yet, at POSITION (an offset,
+    /// `earliest` or `latest`). Default: an unknown consumer name is an error.
+    #[arg(long, conflicts_with = "delete")]
+    pub create: bool,
+
+    /// Delete the named consumer TARGET (its offset file; no POSITION). The default consumer
+    /// and the producer cannot be deleted.
+    #[arg(long, conflicts_with = "clamp")]
+    pub delete: bool,
+
+    /// Stop a `+N` or `-N` move at the end of the records, or at the earliest record, when it
+    /// would go past it. Default: refuse such a move.
+    #[arg(long)]
+    pub clamp: bool,
+}
+
+/// The positionals of `adjust-offset`, sorted out (see [`AdjustOffsetArgs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdjustWords {
+    /// The STORE positional, when given.
+    pub store: Option<PathBuf>,
+    /// TARGET.
+    pub target: String,
+    /// POSITION (None with --delete).
+    pub position: Option<Position>,
+}
+
+impl AdjustOffsetArgs {
+    /// The positionals read from the end: POSITION (unless --delete), TARGET, then STORE.
+    /// An error names the forms that are accepted.
+    pub fn words(&self) -> Result<AdjustWords, String> {
+        let first = self
+            .first
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned());
+        let words: Vec<String> = [first, self.second.clone(), self.third.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let (usage, wanted) = match self.delete {
+            true => ("[STORE] TARGET --delete", 1..=2),
+            false => ("[STORE] TARGET POSITION", 2..=3),
+        };
+        if !wanted.contains(&words.len()) {
+            return Err(format!(
+                "adjust-offset takes {usage} ({} or {} words), got {}{}",
+                wanted.start(),
+                wanted.end(),
+                words.len(),
+                match words.is_empty() {
+                    true => String::new(),
+                    false => format!(": {}", words.join(" ")),
+                }
+            ));
+        }
+        let mut rest = words.len();
+        let position = match self.delete {
+            true => None,
+            false => {
+                rest -= 1;
+                Some(words[rest].parse::<Position>().map_err(|e| {
+                    format!("invalid value '{}' for '<POSITION>': {e}", words[rest])
+                })?)
+            }
+        };
+        rest -= 1;
+        let target = words[rest].clone();
+        // The store keeps its exact bytes (a path need not be UTF-8).
+        let store = (rest == 1).then(|| self.first.clone()).flatten();
+        Ok(AdjustWords {
+            store,
+            target,
+            position,
+        })
+    }
 }
 
 /// `mfq prune [STORE] --before OFFSET|consumed`.

@@ -112,16 +112,18 @@ pub struct TailArgs {
     pub store_dir: Option<PathBuf>,
 
     /// Show the last N records before following new ones (`-n 10`).
-    #[arg(short = 'n', long, value_name = "N", default_value_t = 0)]
-    pub lines: u64,
+    #[arg(short = 'n', long, value_name = "N")]
+    pub lines: Option<u64>,
 
-    /// Start at this offset, or at `beginning` (the oldest stored record), instead of the end.
-    /// Default: the end of the queue (after the last -n records).
-    #[arg(long, value_name = "OFFSET|beginning", conflicts_with = "lines")]
+    /// Start at this offset, at `earliest` (or `beginning`: the oldest stored record) or at
+    /// `latest` (or `end`). Default: the end of the queue (after the last -n records); with
+    /// -e and no -n, the earliest record.
+    #[arg(long, value_name = "OFFSET|earliest|latest", conflicts_with = "lines")]
     pub from: Option<TailFrom>,
 
-    /// Exit (status 0) once every record stored so far has been printed, instead of waiting
-    /// for new ones.
+    /// Print what is stored, then exit (status 0) at the end of the queue instead of waiting
+    /// for new records. Without --from or -n it starts at the earliest record (like
+    /// `kcat -C -e`).
     #[arg(short = 'e', long)]
     pub exit_at_end: bool,
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::error::ErrorKind;
 use clap::Parser;
 
+use super::admin_args::AdjustWords;
 use super::values::*;
 use super::*;
 
@@ -38,34 +39,85 @@ fn clap_definition_is_consistent() {
     command().debug_assert();
 }
 
-#[test]
-fn adjust_offset_positions() {
-    let a = adjust(&["adjust-offset", "consumer", "0"]);
-    assert_eq!(
-        (a.target.as_str(), a.position),
-        ("consumer", Position::Offset(0))
-    );
-    assert!(!a.dry_run && !a.force);
-    let a = adjust(&["adjust-offset", "consumer", "+5"]);
-    assert_eq!(a.position, Position::Forward(5));
-    let a = adjust(&["adjust-offset", "reports", "-2"]);
-    assert_eq!(
-        (a.target.as_str(), a.position),
-        ("reports", Position::Back(2))
-    );
-    let a = adjust(&["adjust-offset", "consumer", "-3", "--dry-run"]);
-    assert_eq!(a.position, Position::Back(3));
-    assert!(a.dry_run);
-    let a = adjust(&["adjust-offset", "producer", "latest", "--force"]);
-    assert_eq!((a.position, a.force), (Position::Latest, true));
+/// The positionals of an `adjust-offset` command line, sorted out.
+fn words(args: &[&str]) -> AdjustWords {
+    adjust(args)
+        .words()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 #[test]
-fn adjust_offset_takes_the_store_from_dash_s_only() {
+fn adjust_offset_positions() {
+    let w = words(&["adjust-offset", "consumer", "0"]);
+    assert_eq!(
+        (w.store, w.target.as_str(), w.position),
+        (None, "consumer", Some(Position::Offset(0)))
+    );
+    let a = adjust(&["adjust-offset", "consumer", "0"]);
+    assert!(!a.dry_run && !a.force && !a.create && !a.delete && !a.clamp);
+    let w = words(&["adjust-offset", "consumer", "+5"]);
+    assert_eq!(w.position, Some(Position::Forward(5)));
+    let w = words(&["adjust-offset", "reports", "-2"]);
+    assert_eq!(
+        (w.target.as_str(), w.position),
+        ("reports", Some(Position::Back(2)))
+    );
+    let a = adjust(&["adjust-offset", "consumer", "-3", "--dry-run"]);
+    assert_eq!(a.words().unwrap().position, Some(Position::Back(3)));
+    assert!(a.dry_run);
+    let a = adjust(&["adjust-offset", "producer", "latest", "--force"]);
+    assert_eq!(a.words().unwrap().position, Some(Position::Latest));
+    assert!(a.force);
+    for word in ["end", "latest", "END"] {
+        let w = words(&["adjust-offset", "consumer", word]);
+        assert_eq!(w.position, Some(Position::Latest), "{word}");
+    }
+    for word in ["earliest", "beginning"] {
+        let w = words(&["adjust-offset", "consumer", word]);
+        assert_eq!(w.position, Some(Position::Earliest), "{word}");
+    }
+}
+
+#[test]
+fn adjust_offset_reads_its_words_from_the_end() {
     let cli = parse(&["-s", "/tmp/q", "adjust-offset", "consumer", "earliest"]);
     assert_eq!(cli.global.store.as_deref(), Some(Path::new("/tmp/q")));
-    parse_err(&["adjust-offset", "./store", "consumer", "0"]);
-    parse_err(&["adjust-offset", "consumer", "sideways"]);
+    let w = words(&["adjust-offset", "./store", "consumer", "-1"]);
+    assert_eq!(
+        (w.store, w.target.as_str(), w.position),
+        (
+            Some(PathBuf::from("./store")),
+            "consumer",
+            Some(Position::Back(1))
+        )
+    );
+    // A store named like a number or a target is still the first of three words.
+    let w = words(&["adjust-offset", "producer", "reports", "+1", "--clamp"]);
+    assert_eq!(w.store, Some(PathBuf::from("producer")));
+    assert_eq!(w.target, "reports");
+    let w = words(&["adjust-offset", "reports", "--delete"]);
+    assert_eq!(
+        (w.store, w.target.as_str(), w.position),
+        (None, "reports", None)
+    );
+    let w = words(&["adjust-offset", "./s", "reports", "--delete"]);
+    assert_eq!(w.store, Some(PathBuf::from("./s")));
+    let w = words(&["adjust-offset", "audit", "0", "--create"]);
+    assert_eq!(w.target, "audit");
+    for bad in [
+        &["adjust-offset", "consumer"][..],
+        &["adjust-offset"],
+        &["adjust-offset", "consumer", "sideways"],
+        &["adjust-offset", "./s", "consumer", "0", "--delete"],
+        &["adjust-offset", "--delete"],
+    ] {
+        assert!(adjust(bad).words().is_err(), "{bad:?}");
+    }
+    let err = adjust(&["adjust-offset", "consumer"]).words().unwrap_err();
+    assert!(err.contains("[STORE] TARGET POSITION"), "{err}");
+    parse_err(&["adjust-offset", "a", "b", "c", "d"]);
+    parse_err(&["adjust-offset", "a", "0", "--create", "--delete"]);
+    parse_err(&["adjust-offset", "a", "--delete", "--clamp"]);
 }
 
 #[test]
@@ -91,16 +143,24 @@ fn tail_forms() {
         panic!("expected tail")
     };
     assert_eq!(t.store_dir, Some(PathBuf::from("./store")));
-    assert_eq!((t.lines, t.from, t.output), (0, None, None));
-    let Command::Tail(t) = parse(&["tail", "--from", "beginning", "-e"]).command else {
-        panic!("expected tail")
-    };
-    assert_eq!(t.from, Some(TailFrom::Beginning));
-    assert!(t.exit_at_end);
+    assert_eq!((t.lines, t.from, t.output), (None, None, None));
+    for (word, from) in [
+        ("beginning", TailFrom::Beginning),
+        ("earliest", TailFrom::Beginning),
+        ("end", TailFrom::End),
+        ("latest", TailFrom::End),
+        ("12", TailFrom::Offset(12)),
+    ] {
+        let Command::Tail(t) = parse(&["tail", "--from", word, "-e"]).command else {
+            panic!("expected tail")
+        };
+        assert_eq!(t.from, Some(from));
+        assert!(t.exit_at_end);
+    }
     let Command::Tail(t) = parse(&["tail", "-n", "10", "--output", "json"]).command else {
         panic!("expected tail")
     };
-    assert_eq!((t.lines, t.output), (10, Some(OutputMode::Json)));
+    assert_eq!((t.lines, t.output), (Some(10), Some(OutputMode::Json)));
     let err = parse_err(&["tail", "-n", "3", "--from", "7"]);
     assert_eq!(err.kind(), ErrorKind::ArgumentConflict);
 }
@@ -163,20 +223,35 @@ fn produce_options() {
 }
 
 #[test]
-fn dump_segment_needs_exactly_one_of_segment_or_offset() {
+fn dump_segment_takes_store_segment_and_offset() {
     let Command::DumpSegment(d) = parse(&["dump-segment", "00000000000000004096"]).command else {
         panic!("expected dump-segment")
     };
-    assert_eq!((d.segment, d.offset), (Some(SegmentRef::Start(4096)), None));
+    // One word: whether it is a folder (the STORE) is decided when it runs.
+    assert_eq!(d.first, Some(PathBuf::from("00000000000000004096")));
+    assert_eq!((d.segment, d.offset), (None, None));
     let Command::DumpSegment(d) = parse(&["dump-segment", "--offset", "9", "--hex"]).command else {
         panic!("expected dump-segment")
     };
-    assert_eq!((d.segment, d.offset, d.hex), (None, Some(9), true));
+    assert_eq!(
+        (d.first, d.segment, d.offset, d.hex),
+        (None, None, Some(9), true)
+    );
+    let Command::DumpSegment(d) =
+        parse(&["dump-segment", "./s", "4096", "--offset", "5000"]).command
+    else {
+        panic!("expected dump-segment")
+    };
+    assert_eq!(d.first, Some(PathBuf::from("./s")));
+    assert_eq!(
+        (d.segment, d.offset),
+        (Some(SegmentRef::Start(4096)), Some(5000))
+    );
     assert_eq!(
         parse_err(&["dump-segment"]).kind(),
         ErrorKind::MissingRequiredArgument
     );
-    parse_err(&["dump-segment", "0", "--offset", "9"]);
+    parse_err(&["dump-segment", "a", "0", "extra"]);
 }
 
 #[test]

@@ -1,5 +1,9 @@
 //! Value types of the command line: the words and numbers options and positionals accept
-//! (`all`, `beginning`, `+5`, `consumed`, output modes, ...), each with its `FromStr`.
+//! (`all`, `earliest`, `+5`, `consumed`, output modes, ...), each with its `FromStr`.
+//!
+//! One vocabulary for positions: `earliest` and `beginning` are synonyms (the oldest stored
+//! record), and so are `latest` and `end` (after the newest record), wherever a position is
+//! accepted.
 //!
 //! This module owns the syntax of single values; it must not look at a store, apply defaults
 //! that depend on one, or check that an offset exists (the resolve step does that).
@@ -71,13 +75,25 @@ pub enum Count {
     All,
 }
 
-/// Where `tail` starts (`--from OFFSET` or `--from beginning`).
+/// Where `tail` starts (`--from OFFSET`, `--from earliest|beginning` or `--from latest|end`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TailFrom {
     /// This queue offset.
     Offset(u64),
-    /// The oldest record still stored.
+    /// The oldest record still stored (`earliest` or `beginning`).
     Beginning,
+    /// After the newest record (`latest` or `end`).
+    End,
+}
+
+/// The words for the oldest stored record.
+const EARLIEST: [&str; 2] = ["earliest", "beginning"];
+/// The words for the position after the newest record.
+const LATEST: [&str; 2] = ["latest", "end"];
+
+/// Whether `text` is one of `words`, ignoring case.
+fn is_word(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| text.eq_ignore_ascii_case(w))
 }
 
 /// Where `adjust-offset` moves an offset to.
@@ -85,9 +101,9 @@ pub enum TailFrom {
 pub enum Position {
     /// This absolute offset (`4096`).
     Offset(u64),
-    /// The oldest record still stored (`earliest`).
+    /// The oldest record still stored (`earliest` or `beginning`).
     Earliest,
-    /// After the newest record (`latest`).
+    /// After the newest record (`latest` or `end`).
     Latest,
     /// This many records forward from the current offset (`+N`).
     Forward(u64),
@@ -136,20 +152,27 @@ impl FromStr for Count {
 impl FromStr for TailFrom {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        if text.eq_ignore_ascii_case("beginning") {
+        if is_word(text, &EARLIEST) {
             return Ok(TailFrom::Beginning);
         }
-        number(text, "an offset (a number or `beginning`)").map(TailFrom::Offset)
+        if is_word(text, &LATEST) {
+            return Ok(TailFrom::End);
+        }
+        number(
+            text,
+            "an offset (a number, `earliest`/`beginning` or `latest`/`end`)",
+        )
+        .map(TailFrom::Offset)
     }
 }
 
 impl FromStr for Position {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        const WHAT: &str = "a position (N, +N, -N, `earliest` or `latest`)";
-        if text.eq_ignore_ascii_case("earliest") {
+        const WHAT: &str = "a position (N, +N, -N, `earliest`/`beginning` or `latest`/`end`)";
+        if is_word(text, &EARLIEST) {
             Ok(Position::Earliest)
-        } else if text.eq_ignore_ascii_case("latest") {
+        } else if is_word(text, &LATEST) {
             Ok(Position::Latest)
         } else if let Some(rest) = text.strip_prefix('+') {
             number(rest, WHAT).map(Position::Forward)
@@ -212,8 +235,12 @@ mod tests {
     #[test]
     fn tail_from() {
         assert_eq!("beginning".parse(), Ok(TailFrom::Beginning));
+        assert_eq!("earliest".parse(), Ok(TailFrom::Beginning));
+        assert_eq!("End".parse(), Ok(TailFrom::End));
+        assert_eq!("latest".parse(), Ok(TailFrom::End));
         assert_eq!("4096".parse(), Ok(TailFrom::Offset(4096)));
-        assert!("end".parse::<TailFrom>().is_err());
+        let err = "start".parse::<TailFrom>().unwrap_err();
+        assert!(err.contains("`earliest`/`beginning`"), "{err}");
     }
 
     #[test]
@@ -222,7 +249,9 @@ mod tests {
         assert_eq!("+5".parse(), Ok(Position::Forward(5)));
         assert_eq!("-3".parse(), Ok(Position::Back(3)));
         assert_eq!("earliest".parse(), Ok(Position::Earliest));
+        assert_eq!("beginning".parse(), Ok(Position::Earliest));
         assert_eq!("Latest".parse(), Ok(Position::Latest));
+        assert_eq!("end".parse(), Ok(Position::Latest));
         assert!("+".parse::<Position>().is_err());
         assert!("--3".parse::<Position>().is_err());
         assert!("+-3".parse::<Position>().is_err());

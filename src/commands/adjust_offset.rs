@@ -1,19 +1,23 @@
-//! `mfq adjust-offset TARGET POSITION`: moves the producer offset or a consumer offset.
+//! `mfq adjust-offset [STORE] TARGET POSITION`: moves the producer offset or a consumer
+//! offset; with `--create` creates a named consumer, with `--delete` deletes one.
 //!
-//! Resolves the target and the position, lets the engine check and plan the change
-//! (`queue::admin`), refuses with exit status 5 when a live process holds a file it would
-//! change (unless `--force`), then applies it and prints `consumer: 34 -> 51` per file.
-//! A named consumer must exist already (the error lists the known ones); the default
-//! consumer's file may be created with an absolute position.
+//! Resolves the store, the target and the position, lets the engine check and plan the change
+//! (`queue::admin`), refuses a `+N`/`-N` that would pass an end of the records (naming the
+//! bound and the largest move that fits) unless `--clamp`, refuses with exit status 5 when a
+//! live process holds a file it would change (unless `--force`), then applies it and prints
+//! `store /path: consumer reports 34 -> 51` per file, so that the store changed is never in
+//! doubt. A named consumer must exist unless `--create`; the default consumer's file may be
+//! created with an absolute position.
 //!
 //! This file must not compute offsets or write files itself; the engine does.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use mfq::queue::admin::{self, Adjustment, Move, Target};
-use mfq::queue::{self, RecoveryLock, Store};
+use mfq::queue::admin::{self, AdjustOptions, Adjustment, Deletion, Move, Shortfall, Target};
+use mfq::queue::{self, ConsumerId, RecoveryLock, Store};
 
 use super::resolve;
 use crate::cli::values::Position;
@@ -22,33 +26,106 @@ use crate::exit::{Exit, ExitStatus};
 
 /// Runs `mfq adjust-offset`.
 pub fn run(global: &GlobalOpts, args: &AdjustOffsetArgs) -> anyhow::Result<()> {
-    let what = format!(
-        "cannot move {} {}",
-        args.target,
-        position_text(args.position)
-    );
-    let store = resolve::open_store(global, None).context(what.clone())?;
-    adjust(global, args, &store).context(what)
+    let words = args.words().map_err(|e| {
+        Exit::new(
+            ExitStatus::Usage,
+            format!("{e} (see `mfq help adjust-offset`)"),
+        )
+    })?;
+    let what = match words.position {
+        Some(p) => format!("cannot move {} {}", words.target, position_text(p)),
+        None => format!("cannot delete {}", words.target),
+    };
+    let store = resolve::open_store(global, words.store.as_ref()).context(what.clone())?;
+    let target = parse_target(&words.target).context(what.clone())?;
+    match words.position {
+        Some(p) => adjust(global, args, &store, &target, p),
+        None => delete(global, args, &store, &target),
+    }
+    .context(what)
 }
 
-fn adjust(global: &GlobalOpts, args: &AdjustOffsetArgs, store: &Store) -> anyhow::Result<()> {
-    let target = parse_target(&args.target)?;
-    let mv = match args.position {
+fn adjust(
+    global: &GlobalOpts,
+    args: &AdjustOffsetArgs,
+    store: &Store,
+    target: &Target,
+    position: Position,
+) -> anyhow::Result<()> {
+    let mv = match position {
         Position::Offset(o) => Move::To(o),
         Position::Earliest => Move::Earliest,
         Position::Latest => Move::Latest,
         Position::Forward(n) => Move::Forward(n),
         Position::Back(n) => Move::Back(n),
     };
+    if args.create && *target == Target::Producer {
+        anyhow::bail!("--create makes a named consumer; the producer's offset always exists");
+    }
     // A change is planned under the recovery lock, so that no .NET recovery moves the files
     // between the plan and the change.
     let _recovering = match args.dry_run {
         true => None,
         false => Some(RecoveryLock::take(store.layout(), Duration::ZERO)?),
     };
-    let adj = admin::plan_adjust(store.layout(), store.params(), &target, mv, args.force)
-        .map_err(|e| hint(e, &target))?;
-    let held = held(&adj)?;
+    let opts = AdjustOptions {
+        force: args.force,
+        create: args.create,
+        // A move past an end is planned clamped; without --clamp it is refused below, in
+        // words that name the flag.
+        clamp: true,
+    };
+    let adj = admin::plan_adjust_with(store.layout(), store.params(), target, mv, opts)
+        .map_err(|e| hint(e, store, target, position))?;
+    if let (Some(short), false) = (adj.short, args.clamp) {
+        anyhow::bail!(past_end(target, &adj, short));
+    }
+    let held = held(adj.changes.iter().map(|c| c.path.as_path()))?;
+    refuse_held(&held, args)?;
+    let created = adj.changes[0].from.is_none() && !exists(&adj.changes[0].path);
+    let changed = !args.dry_run && !adj.is_noop();
+    if changed {
+        admin::apply_adjust(store.layout(), &adj, args.force)?;
+    }
+    let done = Done {
+        dry_run: args.dry_run,
+        changed,
+        created,
+    };
+    print(global, &store_shown(store), &adj, done, &held)
+}
+
+/// Whether a path names anything (a symlink is not followed).
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+/// What an adjustment did.
+#[derive(Clone, Copy)]
+struct Done {
+    dry_run: bool,
+    changed: bool,
+    /// The main offset file did not exist before.
+    created: bool,
+}
+
+fn delete(
+    global: &GlobalOpts,
+    args: &AdjustOffsetArgs,
+    store: &Store,
+    target: &Target,
+) -> anyhow::Result<()> {
+    let del = admin::plan_delete(store.layout(), target).map_err(|e| hint_delete(e, target))?;
+    let held = held([del.path.as_path()])?;
+    refuse_held(&held, args)?;
+    if !args.dry_run {
+        admin::apply_delete(store.layout(), &del, args.force)?;
+    }
+    print_delete(global, &store_shown(store), &del, args.dry_run, &held)
+}
+
+/// Refuses (exit 5) a change of files a live process holds, unless `--force` or `--dry-run`.
+fn refuse_held(held: &[String], args: &AdjustOffsetArgs) -> anyhow::Result<()> {
     if !held.is_empty() && !args.force && !args.dry_run {
         return Err(Exit::new(
             ExitStatus::StoreBusy,
@@ -59,11 +136,7 @@ fn adjust(global: &GlobalOpts, args: &AdjustOffsetArgs, store: &Store) -> anyhow
         )
         .into());
     }
-    let changed = !args.dry_run && !adj.is_noop();
-    if changed {
-        admin::apply_adjust(store.layout(), &adj, args.force)?;
-    }
-    print(global, &adj, args.dry_run, changed, &held)
+    Ok(())
 }
 
 /// `producer`, or a consumer (`consumer`/`default` is the main one).
@@ -74,52 +147,142 @@ fn parse_target(text: &str) -> anyhow::Result<Target> {
     Ok(Target::Consumer(resolve::consumer_id(Some(text))?))
 }
 
-/// Adds how to create a consumer to the unknown-consumer error.
-fn hint(err: queue::Error, target: &Target) -> anyhow::Error {
+/// How a target is named in messages: `producer`, `consumer` or `consumer NAME`.
+fn target_text(target: &Target) -> String {
+    match target {
+        Target::Producer => "producer".into(),
+        Target::Consumer(ConsumerId::Default) => "consumer".into(),
+        Target::Consumer(ConsumerId::Named(n)) => format!("consumer {n}"),
+    }
+}
+
+/// The refusal of a `+N`/`-N` that passes an end: where the target is, how far it can go,
+/// and what to type instead.
+fn past_end(target: &Target, adj: &Adjustment, s: Shortfall) -> String {
+    let cur = adj.changes[0]
+        .from
+        .map_or_else(|| "?".to_string(), |v| v.to_string());
+    let (end, sign) = match s.forward {
+        true => ("the end", '+'),
+        false => ("the earliest record", '-'),
+    };
+    let instead = match s.available {
+        0 => "it is already there (--clamp accepts no move)".to_string(),
+        n => format!("use {sign}{n} or --clamp"),
+    };
+    format!(
+        "{} (at {cur}) is {} record{} from {end} (offset {}); {sign}{} goes past it; {instead}",
+        target_text(target),
+        s.available,
+        if s.available == 1 { "" } else { "s" },
+        s.bound,
+        s.asked,
+    )
+}
+
+/// Words the engine's errors with the flags that get past them.
+fn hint(err: queue::Error, store: &Store, target: &Target, position: Position) -> anyhow::Error {
     match err {
-        queue::Error::UnknownConsumer { .. } => anyhow::anyhow!(
-            "{err}; a named consumer's offset file is created by its first \
-             `mfq consume --consumer {}`",
-            target.name()
-        ),
+        queue::Error::UnknownConsumer { .. } => {
+            let at = match position {
+                Position::Forward(_) | Position::Back(_) => "earliest".to_string(),
+                Position::Offset(o) => o.to_string(),
+                Position::Earliest => "earliest".into(),
+                Position::Latest => "latest".into(),
+            };
+            anyhow::anyhow!(
+                "{err}; to create it, run `mfq adjust-offset {} {} {at} --create`",
+                store.path().display(),
+                target.name()
+            )
+        }
         other => other.into(),
     }
 }
 
-/// The files of the adjustment that a live process holds.
-fn held(adj: &Adjustment) -> anyhow::Result<Vec<String>> {
+fn hint_delete(err: queue::Error, target: &Target) -> anyhow::Error {
+    match err {
+        queue::Error::UnknownConsumer { .. } => {
+            anyhow::anyhow!("{err}; there is nothing to delete for {}", target.name())
+        }
+        other => other.into(),
+    }
+}
+
+/// The files among `paths` that a live process holds.
+fn held<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
-    for c in &adj.changes {
-        if queue::is_held(&c.path)? {
-            out.push(c.path.display().to_string());
+    for p in paths {
+        if queue::is_held(p)? {
+            out.push(p.display().to_string());
         }
     }
     Ok(out)
 }
 
+/// The store's path as shown: absolute, so that a stale $MFQ_STORE is seen at once.
+fn store_shown(store: &Store) -> PathBuf {
+    std::path::absolute(store.path()).unwrap_or_else(|_| store.path().to_path_buf())
+}
+
+/// The name of a change in the output: `producer`, `confirmed`, `consumer` or
+/// `consumer NAME`.
+fn change_text(name: &str) -> String {
+    match name {
+        "producer" | "confirmed" | "consumer" => name.to_string(),
+        n => format!("consumer {n}"),
+    }
+}
+
 fn print(
     global: &GlobalOpts,
+    store: &Path,
     adj: &Adjustment,
-    dry_run: bool,
-    changed: bool,
+    done: Done,
     held: &[String],
 ) -> anyhow::Result<()> {
+    let Done {
+        dry_run,
+        changed,
+        created,
+    } = done;
     let mut out = std::io::stdout().lock();
     if global.json {
         let value = serde_json::json!({
+            "store": store.to_string_lossy(),
             "changes": adj.changes,
             "dry_run": dry_run,
             "changed": changed,
+            "created": created && changed,
+            "clamped": adj.short,
         });
         writeln!(out, "{value}")?;
         return Ok(());
     }
-    for c in &adj.changes {
+    for (i, c) in adj.changes.iter().enumerate() {
         let from = c.from.map_or("(none)".to_string(), |v| v.to_string());
-        writeln!(out, "{}: {from} -> {}", c.name, c.to)?;
+        let note = match (i, created, dry_run) {
+            (0, true, false) => " (created)",
+            (0, true, true) => " (would be created)",
+            _ => "",
+        };
+        writeln!(
+            out,
+            "store {}: {} {from} -> {}{note}",
+            store.display(),
+            change_text(&c.name),
+            c.to
+        )?;
     }
     drop(out);
     let mut err = std::io::stderr().lock();
+    if let Some(s) = adj.short {
+        writeln!(
+            err,
+            "clamped: moved {} of the {} records asked for",
+            s.available, s.asked
+        )?;
+    }
     if dry_run {
         writeln!(err, "dry run: nothing changed")?;
     } else if !changed {
@@ -129,6 +292,47 @@ fn print(
             err,
             "warning: changed while a live process holds it ({}); that process may \
              write its own value back",
+            held.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn print_delete(
+    global: &GlobalOpts,
+    store: &Path,
+    del: &Deletion,
+    dry_run: bool,
+    held: &[String],
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if global.json {
+        let value = serde_json::json!({
+            "store": store.to_string_lossy(),
+            "deleted": del,
+            "dry_run": dry_run,
+            "changed": !dry_run,
+        });
+        writeln!(out, "{value}")?;
+        return Ok(());
+    }
+    let from = del
+        .from
+        .map_or("(unreadable)".to_string(), |v| v.to_string());
+    writeln!(
+        out,
+        "store {}: consumer {} {from} -> (deleted)",
+        store.display(),
+        del.name
+    )?;
+    drop(out);
+    if dry_run {
+        writeln!(std::io::stderr(), "dry run: nothing changed")?;
+    } else if !held.is_empty() {
+        writeln!(
+            std::io::stderr(),
+            "warning: deleted while a live process holds it ({}); that process may \
+             write it back",
             held.join(", ")
         )?;
     }

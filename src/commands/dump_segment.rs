@@ -1,9 +1,11 @@
-//! `mfq dump-segment PATH|NAME|--offset N`: prints every record position of one segment file
-//! with its status and a payload preview (or a hex dump), then a summary.
+//! `mfq dump-segment [STORE] [SEGMENT] [--offset N]`: prints every record position of one
+//! segment file with its status and a payload preview (or a hex dump), then a summary.
 //!
-//! The segment is a path (its store is the folder above `commitlog/`, else `-s`, else the
-//! format options), a 20-digit name or start offset looked up in the store, or the segment
-//! holding `--offset N`. Exits with status 4 when it finds damage (torn records, bad
+//! The segment is a path (its store is the folder above `commitlog/`, else STORE or `-s`, else
+//! the format options), a 20-digit name or start offset looked up in the store, or the segment
+//! holding `--offset N`; with one positional, a folder is the STORE and anything else the
+//! SEGMENT. `--offset N` also starts the rows at the record at or containing N (the summary
+//! still counts the whole segment). Exits with status 4 when it finds damage (torn records, bad
 //! markers, garbage). A torn record at the very end of the newest segment may be a write in
 //! progress when a producer is live; this is an offline inspection tool and reports it as
 //! damage all the same. A file shorter than the parameters give is noted and read as if
@@ -34,19 +36,21 @@ const PREVIEW: usize = 48;
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
     let (path, start, params, gaps) = locate(global, args).context("cannot find the segment")?;
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
+    let from = args.offset.unwrap_or(start);
     let need = rows::bytes_needed(&params);
     let sum = positions::with_file_bytes(&path, need, |bytes, file_len| {
         let Dump {
             rows,
             more,
             summary,
-        } = rows::rows_of_file(&params, start, bytes, file_len, &gaps, limit);
+        } = rows::rows_of_file(&params, start, bytes, file_len, &gaps, from, limit);
         note_gaps(&params, start, &gaps);
         let file = (bytes, file_len);
         if global.json {
             print_json(&path, start, &params, file, &rows, &summary, more)?;
         } else {
-            print_text(&path, start, &params, file, &rows, more, &summary, args.hex)?;
+            let shown = (start, args.offset);
+            print_text(&path, shown, &params, file, &rows, more, &summary, args.hex)?;
         }
         anyhow::Ok(summary)
     })
@@ -93,24 +97,44 @@ fn gaps_of(store: &Store) -> anyhow::Result<Gaps> {
         .collect())
 }
 
+/// The STORE and SEGMENT positionals: with one, a folder is the STORE and anything else the
+/// SEGMENT.
+fn which(args: &DumpSegmentArgs) -> (Option<PathBuf>, Option<SegmentRef>) {
+    match (&args.first, &args.segment) {
+        (Some(store), Some(seg)) => (Some(store.clone()), Some(seg.clone())),
+        (Some(one), None) if one.is_dir() => (Some(one.clone()), None),
+        (Some(one), None) => {
+            let seg = match one.to_str().map(str::parse::<SegmentRef>) {
+                Some(Ok(seg)) => seg,
+                _ => SegmentRef::Path(one.clone()),
+            };
+            (None, Some(seg))
+        }
+        (None, _) => (None, None),
+    }
+}
+
 /// The segment file, its start offset, the store parameters to read it with, and the store's
 /// recorded gaps (none for a file outside a store).
 fn locate(
     global: &GlobalOpts,
     args: &DumpSegmentArgs,
 ) -> anyhow::Result<(PathBuf, u64, Params, Gaps)> {
-    match (&args.segment, args.offset) {
+    let (store_arg, segment) = which(args);
+    let store_arg = store_arg.as_ref();
+    let found = match (&segment, args.offset) {
         (Some(SegmentRef::Path(p)), _) => {
             let start = p
                 .file_name()
                 .and_then(|n| n.to_str())
                 .and_then(parse_segment_name)
                 .unwrap_or(0);
-            let (params, gaps) = params_for_file(global, p)?;
-            Ok((p.clone(), start, params, gaps))
+            let store = store_arg.or(global.store.as_ref());
+            let (params, gaps) = params_for_file(global, store.map(PathBuf::as_path), p)?;
+            (p.clone(), start, params, gaps)
         }
         (Some(SegmentRef::Start(n)), _) => {
-            let store = resolve::open_store(global, None)?;
+            let store = resolve::open_store(global, store_arg)?;
             let path = store.layout().segment(*n);
             if !path.is_file() {
                 anyhow::bail!(
@@ -120,10 +144,10 @@ fn locate(
                     starts(&store)?
                 );
             }
-            Ok((path, *n, *store.params(), gaps_of(&store)?))
+            (path, *n, *store.params(), gaps_of(&store)?)
         }
         (None, Some(o)) => {
-            let store = resolve::open_store(global, None)?;
+            let store = resolve::open_store(global, store_arg)?;
             let segs = store.segments()?;
             let span = store.params().span();
             // A segment holds at most its span of offsets (S record bytes for stream).
@@ -135,15 +159,34 @@ fn locate(
                     starts(&store)?
                 );
             };
-            Ok((
+            (
                 seg.path.clone(),
                 seg.start,
                 *store.params(),
                 gaps_of(&store)?,
-            ))
+            )
         }
-        (None, None) => anyhow::bail!("name a segment or give --offset N"),
+        (None, None) => {
+            return Err(Exit::new(
+                ExitStatus::Usage,
+                "a STORE alone does not say which segment: name a SEGMENT (`mfq dump-segment \
+                 STORE 0`) or give --offset N",
+            )
+            .into())
+        }
+    };
+    let (_, start, params, _) = &found;
+    if let Some(o) = args.offset.filter(|_| segment.is_some()) {
+        let end = start.saturating_add(params.span());
+        if o < *start || o >= end {
+            anyhow::bail!(
+                "offset {o} is not in the segment {} (it holds offsets {start}..{end}); drop \
+                 the SEGMENT to dump the segment holding {o}",
+                found.0.display()
+            );
+        }
     }
+    Ok(found)
 }
 
 fn starts(store: &Store) -> anyhow::Result<String> {
@@ -160,8 +203,13 @@ fn starts(store: &Store) -> anyhow::Result<String> {
 }
 
 /// Parameters (and recorded gaps) for a segment named by path: from its store when it sits in
-/// `<store>/commitlog/`, else from `-s/--store`, else from the format options alone.
-fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<(Params, Gaps)> {
+/// `<store>/commitlog/`, else from `store` (STORE or `-s/--store`), else from the format
+/// options alone.
+fn params_for_file(
+    global: &GlobalOpts,
+    store: Option<&Path>,
+    path: &Path,
+) -> anyhow::Result<(Params, Gaps)> {
     if !path.is_file() {
         anyhow::bail!("{} is not a file", path.display());
     }
@@ -177,7 +225,7 @@ fn params_for_file(global: &GlobalOpts, path: &Path) -> anyhow::Result<(Params, 
             return Ok((*store.params(), gaps_of(&store)?));
         }
     }
-    if let Some(store) = &global.store {
+    if let Some(store) = store {
         let store = resolve::open_at(store, &req)?;
         return Ok((*store.params(), gaps_of(&store)?));
     }
@@ -208,7 +256,7 @@ fn describe(params: &Params) -> String {
 #[allow(clippy::too_many_arguments)]
 fn print_text(
     path: &Path,
-    start: u64,
+    (start, from): (u64, Option<u64>),
     params: &Params,
     (bytes, file_len): (&[u8], u64),
     rows: &[Row],
@@ -219,9 +267,12 @@ fn print_text(
     let color = render::color_enabled(render::Stream::Stdout);
     let mut out = std::io::stdout().lock();
     writeln!(out, "segment {}", path.display())?;
+    let from = from.map_or(String::new(), |o| {
+        format!("; showing from the record at or containing offset {o}")
+    });
     writeln!(
         out,
-        "{}; start offset {start}; file {} bytes",
+        "{}; start offset {start}; file {} bytes{from}",
         describe(params),
         file_len
     )?;

@@ -26,7 +26,8 @@ use anyhow::Context;
 use crate::cli::{self, Cli, Command, CompletionsArgs};
 
 /// Runs the subcommand `cli` names.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub fn run(mut cli: Cli) -> anyhow::Result<()> {
+    resolve::store_from_env(&mut cli.global, &cli.command)?;
     let g = &cli.global;
     match &cli.command {
         Command::Produce(a) => produce::run(g, a),

@@ -1,16 +1,76 @@
 //! The resolve step shared by the subcommands: turns the global options and a positional
 //! store argument into domain values (the store path, a parameter request, an opened store).
 //!
-//! This module owns defaults that depend on the environment (the current directory); it must
-//! not print or run a subcommand.
+//! This module owns defaults that depend on the environment (`MFQ_STORE`, the current
+//! directory) and the words reserved for consumer names; it must not print or run a
+//! subcommand.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mfq::queue::{self, ParamsRequest, Store};
 
-use crate::cli::values::{self, OutputMode};
-use crate::cli::GlobalOpts;
+use crate::cli::values::{self, OutputMode, SegmentRef};
+use crate::cli::{Command, GlobalOpts};
+use crate::exit::{Exit, ExitStatus};
+
+/// The environment variable that names the store when no argument does.
+pub const STORE_ENV: &str = "MFQ_STORE";
+
+/// Fills `-s/--store` from `MFQ_STORE` when the command works on a store and `-s` was not
+/// given. `MFQ_STORE` set but empty is a usage error (status 2) naming the variable, unless
+/// the command line names the store itself.
+pub fn store_from_env(global: &mut GlobalOpts, command: &Command) -> anyhow::Result<()> {
+    store_from(global, command, std::env::var_os(STORE_ENV))
+}
+
+fn store_from(
+    global: &mut GlobalOpts,
+    command: &Command,
+    env: Option<OsString>,
+) -> anyhow::Result<()> {
+    let uses_store = !matches!(command, Command::Bench(_) | Command::Completions(_));
+    if !uses_store || global.store.is_some() {
+        return Ok(());
+    }
+    match env {
+        None => Ok(()),
+        Some(v) if v.is_empty() => match names_store(command) {
+            true => Ok(()),
+            false => Err(Exit::new(
+                ExitStatus::Usage,
+                format!("{STORE_ENV} is set but empty; unset it or give a store path"),
+            )
+            .into()),
+        },
+        Some(v) => {
+            global.store = Some(PathBuf::from(v));
+            Ok(())
+        }
+    }
+}
+
+/// Whether the command line names the store in a positional (a segment file's path names
+/// its store too).
+fn names_store(command: &Command) -> bool {
+    match command {
+        Command::Produce(a) => a.store_dir.is_some(),
+        Command::Consume(a) => a.store_dir.is_some(),
+        Command::Tail(a) => a.store_dir.is_some(),
+        Command::Stat(a) => a.store_dir.is_some(),
+        Command::Prune(a) => a.store_dir.is_some(),
+        Command::Recover(a) => a.store_dir.is_some(),
+        Command::AdjustOffset(a) => a.words().is_ok_and(|w| w.store.is_some()),
+        Command::DumpSegment(a) => {
+            a.segment.is_some()
+                || a.first.as_ref().is_some_and(|f| {
+                    !matches!(f.to_str().map(str::parse), Some(Ok(SegmentRef::Start(_))))
+                })
+        }
+        Command::Bench(_) | Command::Completions(_) => false,
+    }
+}
 
 /// The store folder: the positional argument, else `-s/--store` (or `MFQ_STORE`), else `.`.
 pub fn store_path(global: &GlobalOpts, positional: Option<&PathBuf>) -> PathBuf {
@@ -53,10 +113,102 @@ pub fn output_mode(global: &GlobalOpts, explicit: Option<OutputMode>) -> OutputM
     })
 }
 
-/// Parses a consumer name (`None`: the default consumer).
+/// Parses a consumer name (`None`: the default consumer). A name that would stand for
+/// another offset file, or that names an offset file rather than a consumer, is refused
+/// saying why.
 pub fn consumer_id(name: Option<&str>) -> anyhow::Result<queue::ConsumerId> {
-    Ok(match name {
-        None => queue::ConsumerId::Default,
-        Some(n) => queue::ConsumerId::parse(n)?,
-    })
+    let Some(n) = name else {
+        return Ok(queue::ConsumerId::Default);
+    };
+    if let Some(why) = reserved(n) {
+        anyhow::bail!("{n:?} cannot name a consumer: {why}");
+    }
+    Ok(queue::ConsumerId::parse(n)?)
+}
+
+/// Why a consumer name is reserved, if it is.
+fn reserved(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let file = lower.strip_suffix(".offset").unwrap_or(&lower);
+    if file == "producer" || file.starts_with("producer.") {
+        return Some(format!(
+            "it is reserved for the producer's offset (offset/{file}.offset), which a \
+             consumer must never share"
+        ));
+    }
+    let bare = name.strip_suffix(".offset").unwrap_or(name);
+    match bare.strip_prefix("consumer.") {
+        Some(inner) if queue::ConsumerId::parse(inner).is_ok() => Some(format!(
+            "offset/consumer.{inner}.offset is the consumer named {inner}; use that name"
+        )),
+        _ if bare == "consumer" && name != bare => {
+            Some("offset/consumer.offset is the default consumer; name it `consumer`".to_string())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cli(args: &[&str]) -> crate::cli::Cli {
+        crate::cli::Cli::try_parse_from(std::iter::once("mfq").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn an_empty_store_variable_is_an_error_unless_a_store_is_named() {
+        let env = || Some(OsString::new());
+        let mut c = cli(&["stat"]);
+        let err = store_from(&mut c.global, &c.command, env()).unwrap_err();
+        assert!(
+            err.to_string().contains("MFQ_STORE is set but empty"),
+            "{err}"
+        );
+        assert_eq!(crate::exit::exit_code_for(&err), 2);
+        for named in [
+            &["stat", "./s"][..],
+            &["-s", "./s", "stat"],
+            &["adjust-offset", "./s", "consumer", "0"],
+            &["dump-segment", "./s/commitlog/00000000000000000000"],
+            &["completions", "bash"],
+        ] {
+            let mut c = cli(named);
+            store_from(&mut c.global, &c.command, env()).unwrap();
+        }
+        let mut c = cli(&["adjust-offset", "consumer", "0"]);
+        assert!(store_from(&mut c.global, &c.command, env()).is_err());
+        let mut c = cli(&["stat"]);
+        store_from(&mut c.global, &c.command, Some("/q".into())).unwrap();
+        assert_eq!(c.global.store, Some(PathBuf::from("/q")));
+        let mut c = cli(&["-s", "/a", "stat"]);
+        store_from(&mut c.global, &c.command, Some("/q".into())).unwrap();
+        assert_eq!(c.global.store, Some(PathBuf::from("/a")));
+    }
+
+    #[test]
+    fn reserved_consumer_names_say_why() {
+        for (name, says) in [
+            ("producer", "producer's offset"),
+            ("producer.confirmed", "producer's offset"),
+            ("PRODUCER", "producer's offset"),
+            ("consumer.reports", "consumer named reports"),
+            ("consumer.reports.offset", "consumer named reports"),
+            ("consumer.offset", "default consumer"),
+        ] {
+            let err = consumer_id(Some(name)).unwrap_err().to_string();
+            assert!(err.contains(says), "{name}: {err}");
+            assert!(err.contains("cannot name a consumer"), "{name}: {err}");
+        }
+        assert_eq!(
+            consumer_id(Some("consumer")).unwrap(),
+            queue::ConsumerId::Default
+        );
+        assert_eq!(
+            consumer_id(Some("reports")).unwrap(),
+            queue::ConsumerId::Named("reports".into())
+        );
+        assert!(consumer_id(Some("a/b")).is_err());
+    }
 }

@@ -1,7 +1,8 @@
 //! `mfq tail`: follows a store with an observer (it never commits), printing records in the
 //! `--output` layout as they are appended, across segment rolls.
 //!
-//! Start: the end of the data, or the last `-n` records before it, or `--from`. Records ready
+//! Start: `--from`, else the last `-n` records before the end, else the earliest record with
+//! `-e` (it reads what is there, like `kcat -C -e`), else the end of the data. Records ready
 //! now are printed in batches; whenever the reader catches up, the batch is flushed at once, so
 //! a new record shows within milliseconds. While idle it sleeps on the engine's wake-up word in
 //! rounds of a quarter second, and between rounds checks whether standard output has hung up
@@ -37,19 +38,23 @@ pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
     )
 }
 
-/// Where the observer starts: `--from`, else the first of the last `-n` records, else the end.
+/// Where the observer starts: `--from`, else the first of the last `-n` records, else the
+/// earliest record with `-e`, else the end.
 fn start_at(store: &Store, args: &TailArgs) -> anyhow::Result<StartAt> {
     match args.from {
         Some(TailFrom::Beginning) => return Ok(StartAt::Earliest),
+        Some(TailFrom::End) => return Ok(StartAt::Latest),
         Some(TailFrom::Offset(o)) => return Ok(StartAt::Offset(o)),
         None => {}
     }
-    if args.lines == 0 {
-        return Ok(StartAt::Latest);
-    }
+    let lines = match args.lines {
+        None if args.exit_at_end => return Ok(StartAt::Earliest),
+        None | Some(0) => return Ok(StartAt::Latest),
+        Some(n) => n,
+    };
     let segs = store.segments()?;
     let end = positions::data_end(store.params(), &segs)?;
-    let last = positions::last_records(store.params(), &segs, end, args.lines)?;
+    let last = positions::last_records(store.params(), &segs, end, lines)?;
     Ok(last
         .first()
         .map_or(StartAt::Offset(end), |o| StartAt::Offset(*o)))

@@ -82,11 +82,12 @@ pub fn bytes_needed(params: &Params) -> u64 {
 /// Rows and summary of a segment whose whole content is `bytes`.
 #[cfg(test)]
 pub fn rows(params: &Params, start: u64, bytes: &[u8], limit: usize) -> Dump {
-    rows_of_file(params, start, bytes, bytes.len() as u64, &[], limit)
+    rows_of_file(params, start, bytes, bytes.len() as u64, &[], start, limit)
 }
 
-/// Rows and summary of a segment, keeping at most `limit` rows (memory stays bounded on a
-/// segment of any size). `bytes` is the start of a file of `file_len` bytes: at least
+/// Rows and summary of a segment, keeping at most `limit` rows from the one at or containing
+/// offset `from` on (memory stays bounded on a segment of any size; the summary counts the
+/// whole segment). `bytes` is the start of a file of `file_len` bytes: at least
 /// [`bytes_needed`] of it, or all of it (a file cut while it was read may give fewer). `gaps`
 /// are the store's recorded gaps `[from, to)`.
 pub fn rows_of_file(
@@ -95,8 +96,11 @@ pub fn rows_of_file(
     bytes: &[u8],
     file_len: u64,
     gaps: &[(u64, u64)],
+    from: u64,
     limit: usize,
 ) -> Dump {
+    // Rows wholly before `from` are counted in the summary, never shown.
+    let before = |row: &Row| row.offset < from && row.offset.saturating_add(row.size) <= from;
     let expected = params.file_len();
     // A short file reads as zeros up to `expected`, but only as far as the walk can tell them
     // apart (`zero_tail_room`); the rest is added below without walking it, so a huge
@@ -124,6 +128,9 @@ pub fn rows_of_file(
     let mut total = 0u64;
     let mut push = |d: &mut Dump, row: Row| {
         count(&mut d.summary, &row);
+        if before(&row) {
+            return;
+        }
         if row.status == Status::Unwritten && params.format() == Format::Fixed {
             if run.0 == 0 {
                 run.2 = total;
