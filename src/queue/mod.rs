@@ -32,7 +32,7 @@ mod write;
 #[doc(hidden)]
 pub use format::{codec, layout, offsets, positions, scan};
 #[doc(hidden)]
-pub use offline::{admin, prune, recovery};
+pub use offline::{admin, holders, prune, recovery};
 #[doc(hidden)]
 pub use os::limits;
 
