@@ -143,6 +143,22 @@ pub fn processes_text(processes: &[queue::holders::HolderProcess]) -> String {
         .join(", ")
 }
 
+/// Files a live process holds, each with the processes the system names as holding it:
+/// `./s/offset/consumer.offset (pid 42 (mfq tail ./s))`. For exit status 5 messages.
+pub fn held_files_text(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| {
+            let who = queue::holders::holder_processes(p);
+            match who.is_empty() {
+                true => p.display().to_string(),
+                false => format!("{} ({})", p.display(), processes_text(&who)),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The whole error line after `mfq: `: every cause of the chain, outermost first, joined by
 /// `: ` (as anyhow's `{:#}` does), with engine errors worded by [`describe`].
 pub fn error_line(err: &anyhow::Error) -> String {
