@@ -184,6 +184,12 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
     Ok(plan)
 }
 
+/// Most record bytes read to count a stream consumer's skipped records (fixed stores count by
+/// arithmetic); past it the count is unknown.
+const COUNT_BUDGET: u64 = 64 << 20;
+/// Most segment files read to count a stream consumer's skipped records.
+const COUNT_SEGMENTS: u32 = 256;
+
 /// A consumer that a prune leaves before the new earliest offset (only a forced prune does).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LeftBehind {
@@ -194,7 +200,8 @@ pub struct LeftBehind {
     /// The new earliest offset: where a reader of it goes on (recovery moves it there).
     pub new_earliest: u64,
     /// The records from `offset` up to `new_earliest` it never read; `None` when they could
-    /// not be counted (damaged or unreadable stream data).
+    /// not be counted (damaged or unreadable stream data, or more than 64 MiB or 256 segment
+    /// files of it).
     pub skipped_records: Option<u64>,
 }
 
@@ -241,8 +248,8 @@ pub fn left_behind(
             &segs,
             offset,
             new_earliest,
-            u64::MAX,
-            u32::MAX,
+            COUNT_BUDGET,
+            COUNT_SEGMENTS,
         );
         out.push(LeftBehind {
             name: id.name().to_string(),
