@@ -89,11 +89,19 @@ complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size o
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Print what is stored, then exit (status 0) at the end of the queue instead of waiting for new records. Without --from or -n it starts at the earliest record (like `kcat -C -e`)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l consumer -d 'Check only this consumer (`consumer` for the default one). Default: every consumer' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l max-lag-messages -d 'Critical when a consumer lags more than N messages' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l warn-lag-messages -d 'Warning when a consumer lags more than N messages' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l max-lag-bytes -d 'Critical when a consumer lags more than SIZE bytes (`64MiB`)' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l warn-lag-bytes -d 'Warning when a consumer lags more than SIZE bytes' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l max-idle -d 'Critical when a consumer with lag has not committed for longer than this (`5m`): the time since its offset file last changed' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l warn-idle -d 'Warning when a consumer with lag has not committed for longer than this' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE (an error when set but empty), else the current directory. A STORE positional wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l check -d 'Monitoring check (Nagios convention): print one line `OK: ...`, `WARNING: ...` or `CRITICAL: ...` and exit 0, 1 or 2; an error exits 3 (UNKNOWN). A store that needs a repair is critical; so is a consumer past a `--max-*` limit, and one past a `--warn-*` limit is a warning'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Start at the record at or containing this queue offset (--limit counts from there), in the segment holding it (or in SEGMENT, which must hold it). Default: the segment\'s start' -r

@@ -41,7 +41,12 @@ Exit status:
   2  usage error
   3  nothing available (consume found no message)
   4  corruption found or a repair is needed (dump-segment, recover --check)
-  5  refused: a live process holds the store (use --force to override)";
+  5  refused: a live process holds the store (use --force to override); prune: a live
+     process held a segment, which stayed (--force does not override)
+  6  prune deleted (or with --dry-run would delete) fewer segments than asked: a
+     consumer or the producer still needs them (move it with adjust-offset, or --force)
+stat --check follows the Nagios convention instead: 0 OK, 1 WARNING, 2 CRITICAL,
+  3 UNKNOWN (an error: the check could not run)";
 
 /// mfq: operate on persistent memory-mapped-file queue stores.
 #[derive(Parser, Debug, Clone)]

@@ -20,14 +20,36 @@ pub enum ExitStatus {
     NothingAvailable = 3,
     /// 4: corruption found (`dump-segment`) or a repair needed (`recover --check`).
     Corruption = 4,
-    /// 5: refused because a live process holds the store and `--force` was not given.
+    /// 5: refused because a live process holds the store and `--force` was not given (or,
+    /// for `prune`, a live process held a segment it was to delete, which `--force` does not
+    /// override).
     StoreBusy = 5,
+    /// 6: `prune` deleted (or, with `--dry-run`, would delete) fewer segments than asked
+    /// because a consumer or the producer still needs them (`--force` overrides).
+    Incomplete = 6,
+    /// `stat --check`, Nagios convention: 1 = WARNING.
+    CheckWarning,
+    /// `stat --check`, Nagios convention: 2 = CRITICAL.
+    CheckCritical,
+    /// `stat --check`, Nagios convention: 3 = UNKNOWN (the check could not run: an error).
+    CheckUnknown,
 }
 
 impl ExitStatus {
     /// The number the process exits with.
     pub const fn code(self) -> i32 {
-        self as i32
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Error => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::NothingAvailable => 3,
+            ExitStatus::Corruption => 4,
+            ExitStatus::StoreBusy => 5,
+            ExitStatus::Incomplete => 6,
+            ExitStatus::CheckWarning => 1,
+            ExitStatus::CheckCritical => 2,
+            ExitStatus::CheckUnknown => 3,
+        }
     }
 
     /// A short lowercase description, used when an `Exit` carries no message.
@@ -39,6 +61,10 @@ impl ExitStatus {
             ExitStatus::NothingAvailable => "nothing available",
             ExitStatus::Corruption => "corruption found",
             ExitStatus::StoreBusy => "a live process holds the store (use --force to override)",
+            ExitStatus::Incomplete => "deleted fewer segments than asked",
+            ExitStatus::CheckWarning => "warning",
+            ExitStatus::CheckCritical => "critical",
+            ExitStatus::CheckUnknown => "unknown",
         }
     }
 }
@@ -154,6 +180,10 @@ mod tests {
             (ExitStatus::NothingAvailable, 3),
             (ExitStatus::Corruption, 4),
             (ExitStatus::StoreBusy, 5),
+            (ExitStatus::Incomplete, 6),
+            (ExitStatus::CheckWarning, 1),
+            (ExitStatus::CheckCritical, 2),
+            (ExitStatus::CheckUnknown, 3),
         ];
         for (status, code) in all {
             assert_eq!(status.code(), code, "{status:?}");

@@ -605,16 +605,31 @@ fn prune_dry_run_and_bytes_freed() {
 #[test]
 fn prune_is_bounded_by_the_slowest_consumer() {
     let (_t, store) = fixture_copy("fixed-rollover");
-    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    // It deleted less than asked: status 6, naming the consumer and the next steps.
+    let out = prune(&store, &["--before", "85"]);
+    let text = expect(&out, 6);
     assert!(text.contains("the consumer at 34"), "{text}");
+    let err = stderr(&out);
+    assert!(err.contains("deleted 0 of 1 segment(s)"), "{err}");
+    assert!(err.contains("the consumer at 34"), "{err}");
+    assert!(
+        err.contains("adjust-offset") && err.contains("--force"),
+        "{err}"
+    );
     assert!(segment(&store, 0).exists());
 
     set_offset(&store, "consumer.offset", 102);
     set_offset(&store, "consumer.audit.offset", 34);
     let text = expect(&prune(&store, &["--before", "consumed"]), 0);
     assert!(text.contains("no segment lies wholly before 34"), "{text}");
-    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    let out = prune(&store, &["--before", "85"]);
+    let text = expect(&out, 6);
     assert!(text.contains("consumer audit at 34"), "{text}");
+    assert!(
+        stderr(&out).contains("consumer audit at 34"),
+        "{}",
+        stderr(&out)
+    );
     assert!(segment(&store, 0).exists());
     let json = expect(&prune(&store, &["--before", "85", "--force", "--json"]), 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -627,8 +642,14 @@ fn prune_keeps_the_producer_segment_and_the_last_one() {
     let (_t, store) = fixture_copy("fixed-rollover");
     set_offset(&store, "consumer.offset", 102);
     set_offset(&store, "producer.offset", 68);
-    let text = expect(&prune(&store, &["--before", "85"]), 0);
+    let out = prune(&store, &["--before", "85"]);
+    let text = expect(&out, 6);
     assert!(text.contains("producer offset 68"), "{text}");
+    assert!(
+        stderr(&out).contains("producer offset 68"),
+        "{}",
+        stderr(&out)
+    );
     assert!(segment(&store, 0).exists());
 
     let (_t, store) = fixture_copy("fixed");
@@ -655,16 +676,28 @@ fn prune_never_deletes_a_held_segment() {
     let (_t, store) = fixture_copy("fixed-rollover");
     set_offset(&store, "consumer.offset", 85);
     let held = hold_shared(&segment(&store, 0));
-    let out = prune(&store, &["--before", "consumed"]);
-    let text = expect(&out, 0);
-    assert!(text.contains("skipped 00000000000000000000"), "{text}");
+    // The dry run predicts the same: the held segment stays, status 5.
+    let out = prune(&store, &["--before", "consumed", "--dry-run"]);
+    let text = expect(&out, 5);
     assert!(
-        stderr(&out).contains("held by a live process"),
-        "{}",
-        stderr(&out)
+        text.contains("would skip (held by a live process) 0000"),
+        "{text}"
     );
+    let out = prune(&store, &["--before", "consumed"]);
+    let text = expect(&out, 5);
+    assert!(
+        text.contains("skipped (held by a live process) 0000"),
+        "{text}"
+    );
+    // The holder is this test process: its pid is named.
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert!(err.contains("00000000000000000000 is held by"), "{err}");
     assert!(segment(&store, 0).exists());
-    expect(&prune(&store, &["--before", "consumed", "--force"]), 0);
+    expect(&prune(&store, &["--before", "consumed", "--force"]), 5);
     assert!(
         segment(&store, 0).exists(),
         "--force must not delete a held segment"

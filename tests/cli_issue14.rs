@@ -200,9 +200,15 @@ fn prune_without_consumer_offset_deletes_what_a_dotnet_consumer_needs() {
     let starts = segment_starts(&s);
     assert!(starts.len() >= 4, "{starts:?}");
     let before = starts[2].to_string();
-    // A .NET consumer would start at 0: nothing goes without --force.
-    let out = expect(&run(&["prune", arg(&s), "--before", &before]), 0);
+    // A .NET consumer would start at 0: nothing goes without --force (status 6, saying why).
+    let pruned = run(&["prune", arg(&s), "--before", &before]);
+    let out = expect(&pruned, 6);
     assert!(out.contains("the consumer at 0"), "{out}");
+    let err = stderr(&pruned);
+    assert!(
+        err.contains("the consumer at 0") && err.contains("no offset file"),
+        "{err}"
+    );
     assert_eq!(segment_starts(&s), starts);
     let out = expect(&run(&["prune", arg(&s), "--before", "consumed"]), 0);
     assert!(out.contains("deleted 0 segment(s)"), "{out}");

@@ -467,7 +467,14 @@ fn every_mutating_command_exits_5_while_a_dotnet_recovery_runs() {
         assert_eq!(snapshot(&store), before, "{args:?} changed the store");
     }
     // Dry runs and checks change nothing and do not need the lock.
-    ok(&run(&["prune", arg(&store), "--before", "52", "--dry-run"]));
+    ok(&run(&[
+        "prune",
+        arg(&store),
+        "--before",
+        "52",
+        "--dry-run",
+        "--force",
+    ]));
     let v: serde_json::Value =
         serde_json::from_slice(&ok(&run(&["stat", arg(&store), "--json"]))).unwrap();
     assert_eq!(v["recovery_lock"]["held"], true, "{v}");
@@ -586,10 +593,13 @@ fn prune_skips_a_consumed_segment_a_dotnet_reader_still_holds() {
     let dotnet = Dotnet::holding(&[step("open", &segment(&store, 0))]);
     let before = snapshot(&store);
     let out = run(&["prune", arg(&store), "--before", "consumed"]);
+    // Status 5, naming the holder's pid.
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("held by a live process"), "{err}");
+    assert!(err.contains("00000000000000000000 is held by"), "{err}");
+    assert!(err.contains(&format!("pid {}", dotnet.pid())), "{err}");
     assert!(
-        stdout(&out).contains("skipped 00000000000000000000"),
+        stdout(&out).contains("skipped (held by a live process) 00000000000000000000"),
         "{}",
         stdout(&out)
     );

@@ -16,6 +16,42 @@ pub struct StatArgs {
     /// The store folder. Default: `-s/--store`, else $MFQ_STORE, else the current directory.
     #[arg(value_name = "STORE")]
     pub store_dir: Option<PathBuf>,
+
+    /// Monitoring check (Nagios convention): print one line `OK: ...`, `WARNING: ...` or
+    /// `CRITICAL: ...` and exit 0, 1 or 2; an error exits 3 (UNKNOWN). A store that needs a
+    /// repair is critical; so is a consumer past a `--max-*` limit, and one past a `--warn-*`
+    /// limit is a warning.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Check only this consumer (`consumer` for the default one). Default: every consumer.
+    #[arg(long, value_name = "NAME", requires = "check")]
+    pub consumer: Option<String>,
+
+    /// Critical when a consumer lags more than N messages.
+    #[arg(long, value_name = "N", requires = "check")]
+    pub max_lag_messages: Option<u64>,
+
+    /// Warning when a consumer lags more than N messages.
+    #[arg(long, value_name = "N", requires = "check")]
+    pub warn_lag_messages: Option<u64>,
+
+    /// Critical when a consumer lags more than SIZE bytes (`64MiB`).
+    #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size, requires = "check")]
+    pub max_lag_bytes: Option<u64>,
+
+    /// Warning when a consumer lags more than SIZE bytes.
+    #[arg(long, value_name = "SIZE", value_parser = crate::size::parse_size, requires = "check")]
+    pub warn_lag_bytes: Option<u64>,
+
+    /// Critical when a consumer with lag has not committed for longer than this (`5m`): the
+    /// time since its offset file last changed.
+    #[arg(long, value_name = "DURATION", requires = "check")]
+    pub max_idle: Option<humantime::Duration>,
+
+    /// Warning when a consumer with lag has not committed for longer than this.
+    #[arg(long, value_name = "DURATION", requires = "check")]
+    pub warn_idle: Option<humantime::Duration>,
 }
 
 /// `mfq dump-segment [STORE] [SEGMENT] [--offset N]`.

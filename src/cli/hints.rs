@@ -114,12 +114,49 @@ pub fn describe(err: &queue::Error) -> String {
         ),
         // The engine's own words name what is needed; the hint names the flags instead.
         queue::Error::ParamsUnknown { reason, .. } => reason.clone(),
+        queue::Error::Locked {
+            path,
+            holder,
+            processes,
+        } if !processes.is_empty() => format!(
+            "{} is held by another process ({holder}: {})",
+            path.display(),
+            processes_text(processes)
+        ),
         other => other.to_string(),
     };
     match err.hint() {
         Some(h) => text + &phrase(h),
         None => text,
     }
+}
+
+/// The processes that hold a file, for an error line: `pid 42 (mfq tail ./store)`.
+pub fn processes_text(processes: &[queue::holders::HolderProcess]) -> String {
+    processes
+        .iter()
+        .map(|p| match &p.command {
+            Some(c) => format!("pid {} ({c})", p.pid),
+            None => format!("pid {}", p.pid),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Files a live process holds, each with the processes the system names as holding it:
+/// `./s/offset/consumer.offset (pid 42 (mfq tail ./s))`. For exit status 5 messages.
+pub fn held_files_text(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| {
+            let who = queue::holders::holder_processes(p);
+            match who.is_empty() {
+                true => p.display().to_string(),
+                false => format!("{} ({})", p.display(), processes_text(&who)),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The whole error line after `mfq: `: every cause of the chain, outermost first, joined by
@@ -169,12 +206,26 @@ mod tests {
         let err = anyhow::Error::new(queue::Error::Locked {
             path: "/s/offset/consumer.offset".into(),
             holder: queue::Holder::LiveProcess,
+            processes: vec![],
         })
         .context("cannot move consumer to 0");
         assert_eq!(
             error_line(&err),
             "cannot move consumer to 0: /s/offset/consumer.offset is held by another process \
              (a live producer or consumer); stop it first, or pass --force"
+        );
+        let named = queue::Error::Locked {
+            path: "/s/offset/consumer.offset".into(),
+            holder: queue::Holder::LiveProcess,
+            processes: vec![queue::holders::HolderProcess {
+                pid: 42,
+                command: Some("mfq consume ./s --wait 1m".into()),
+            }],
+        };
+        assert_eq!(
+            describe(&named),
+            "/s/offset/consumer.offset is held by another process (a live producer or consumer: \
+             pid 42 (mfq consume ./s --wait 1m)); stop it first, or pass --force"
         );
     }
 }

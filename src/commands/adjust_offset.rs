@@ -21,7 +21,7 @@ use mfq::queue::{self, ConsumerId, RecoveryLock, Store};
 
 use super::resolve;
 use crate::cli::values::Position;
-use crate::cli::{AdjustOffsetArgs, GlobalOpts};
+use crate::cli::{hints, AdjustOffsetArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
 
 /// Runs `mfq adjust-offset`.
@@ -125,13 +125,13 @@ fn delete(
 }
 
 /// Refuses (exit 5) a change of files a live process holds, unless `--force` or `--dry-run`.
-fn refuse_held(held: &[String], args: &AdjustOffsetArgs) -> anyhow::Result<()> {
+fn refuse_held(held: &[PathBuf], args: &AdjustOffsetArgs) -> anyhow::Result<()> {
     if !held.is_empty() && !args.force && !args.dry_run {
         return Err(Exit::new(
             ExitStatus::StoreBusy,
             format!(
                 "{} is held by a live process; stop it first, or pass --force",
-                held.join(", ")
+                hints::held_files_text(held)
             ),
         )
         .into());
@@ -210,14 +210,20 @@ fn hint_delete(err: queue::Error, target: &Target) -> anyhow::Error {
 }
 
 /// The files among `paths` that a live process holds.
-fn held<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Vec<String>> {
+fn held<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if queue::is_held(p)? {
-            out.push(p.display().to_string());
+            out.push(p.to_path_buf());
         }
     }
     Ok(out)
+}
+
+/// The held files, for a warning.
+fn shown(held: &[PathBuf]) -> String {
+    let shown: Vec<String> = held.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
 }
 
 /// The store's path as shown: absolute, so that a stale $MFQ_STORE is seen at once.
@@ -239,7 +245,7 @@ fn print(
     store: &Path,
     adj: &Adjustment,
     done: Done,
-    held: &[String],
+    held: &[PathBuf],
 ) -> anyhow::Result<()> {
     let Done {
         dry_run,
@@ -292,7 +298,7 @@ fn print(
             err,
             "warning: changed while a live process holds it ({}); that process may \
              write its own value back",
-            held.join(", ")
+            shown(held)
         )?;
     }
     Ok(())
@@ -303,7 +309,7 @@ fn print_delete(
     store: &Path,
     del: &Deletion,
     dry_run: bool,
-    held: &[String],
+    held: &[PathBuf],
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if global.json {
@@ -333,7 +339,7 @@ fn print_delete(
             std::io::stderr(),
             "warning: deleted while a live process holds it ({}); that process may \
              write it back",
-            held.join(", ")
+            shown(held)
         )?;
     }
     Ok(())

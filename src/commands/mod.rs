@@ -15,6 +15,7 @@ mod prune;
 mod recover;
 pub mod resolve;
 mod stat;
+mod stat_check;
 mod stat_facts;
 mod stat_holders;
 mod tail;

@@ -18,6 +18,7 @@ use mfq::queue::{ConsumerId, Plan, RecoveryLock, Report, Store};
 use super::{actions, resolve};
 use crate::cli::{hints, GlobalOpts, RecoverArgs};
 use crate::exit::{Exit, ExitStatus};
+use crate::render::progress;
 
 /// Runs `mfq recover`.
 pub fn run(global: &GlobalOpts, args: &RecoverArgs) -> anyhow::Result<()> {
@@ -33,7 +34,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
         true => None,
         false => Some(RecoveryLock::take(store.layout(), Duration::ZERO)?),
     };
-    let report = store.inspect()?;
+    let report = inspect(global, store, "checking records")?;
     let plan = recovery::plan(&report, true);
     let save_to = (!args.no_save).then(|| {
         args.save_to
@@ -57,12 +58,11 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     if !only_show {
         let held = recovery::held_files(store.layout(), &plan)?;
         if !held.is_empty() && !args.force {
-            let list: Vec<String> = held.iter().map(|p| p.display().to_string()).collect();
             return Err(Exit::new(
                 ExitStatus::StoreBusy,
                 format!(
                     "{} held by a live process; stop it first, or pass --force",
-                    list.join(", ")
+                    hints::held_files_text(&held)
                 ),
             )
             .into());
@@ -121,7 +121,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     let mut applied = recovery::apply(store.layout(), &plan, &opts)?;
     applied.params_recorded =
         recovery::keep_params_known(store.layout(), store.params(), store.params_source())?;
-    let after = store.inspect()?;
+    let after = inspect(global, store, "checking the repair")?;
     if global.json {
         let value = serde_json::json!({
             "report": report, "plan": plan, "applied": applied,
@@ -253,4 +253,11 @@ fn recorded_line(meta: &Path) -> String {
         "recorded the parameters in {}: the files alone do not show them",
         meta.display()
     )
+}
+
+/// The full inspection, with a progress bar on a terminal when it takes more than a second.
+fn inspect(global: &GlobalOpts, store: &Store, what: &str) -> anyhow::Result<Report> {
+    let visible = progress::work_visible(global.json);
+    let mut bar = progress::Work::new(what, progress::Unit::Bytes, visible);
+    Ok(store.inspect_with_progress(&mut |done, total| bar.update(done, total))?)
 }

@@ -1,6 +1,7 @@
 //! `mfq stat`: a store's parameters, segments, offsets, consumers with their lag, the time of
 //! the last write, the processes holding it and the quick health check, as tables for people
-//! or as one JSON object (`--json`, see `stat_facts::StatFacts` for the fields).
+//! or as one JSON object (`--json`, see `stat_facts::StatFacts` for the fields); with
+//! `--check`, one monitoring line judged by `stat_check` and a Nagios exit status.
 //!
 //! It never scans record data beyond counting a stream consumer's lag (bounded), so it stays
 //! fast on stores with many segments.
@@ -15,18 +16,20 @@ use mfq::queue::recovery::Severity;
 use mfq::queue::ParamsSource;
 
 use super::resolve;
+use super::stat_check::{self, Level};
 use super::stat_facts::{self, ConsumerFacts, StatFacts};
 use super::stat_holders::Holders;
-use crate::cli::{GlobalOpts, StatArgs};
+use crate::cli::{hints, GlobalOpts, StatArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::render::{self, duration, table::new_table};
 use crate::size::format_size;
 
 /// Runs `mfq stat`.
 pub fn run(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
-    let store = resolve::open_store(global, args.store_dir.as_ref())?;
-    let path = store.path();
-    let facts = stat_facts::gather(&store)
-        .with_context(|| format!("cannot read the state of {}", path.display()))?;
+    if args.check {
+        return check(global, args);
+    }
+    let facts = gather(global, args)?;
     let mut text = if global.json {
         serde_json::to_string_pretty(&facts)?
     } else {
@@ -39,6 +42,54 @@ pub fn run(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
         .context("cannot write to standard output")
 }
 
+fn gather(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<StatFacts> {
+    let store = resolve::open_store(global, args.store_dir.as_ref())?;
+    let path = store.path();
+    stat_facts::gather(&store)
+        .with_context(|| format!("cannot read the state of {}", path.display()))
+}
+
+/// `stat --check`: one line (or one JSON object) and the Nagios status; an error is UNKNOWN
+/// (3), its line on standard output as well as the usual message on standard error.
+fn check(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
+    let judged = gather(global, args)
+        .and_then(|facts| stat_check::judge(&facts, args, std::time::SystemTime::now()));
+    let mut out = std::io::stdout().lock();
+    let check = match judged {
+        Ok(c) => c,
+        Err(err) => {
+            let line = format!("UNKNOWN: {}", hints::error_line(&err));
+            let text = match global.json {
+                true => serde_json::json!({
+                    "status": "unknown",
+                    "code": ExitStatus::CheckUnknown.code(),
+                    "summary": line,
+                    "problems": [],
+                    "consumers": [],
+                })
+                .to_string(),
+                false => line,
+            };
+            // A closed standard output does not hide the error.
+            let _ = writeln!(out, "{text}");
+            let status = ExitStatus::CheckUnknown;
+            return Err(Exit::new(status, hints::error_line(&err)).into());
+        }
+    };
+    let text = match global.json {
+        true => serde_json::to_string(&check)?,
+        false => check.summary.clone(),
+    };
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    match check.status {
+        Level::Ok => Ok(()),
+        Level::Warning => Err(Exit::silent(ExitStatus::CheckWarning).into()),
+        Level::Critical => Err(Exit::silent(ExitStatus::CheckCritical).into()),
+    }
+}
+
 /// The report for people: an overview, the consumers and the health check.
 fn render_text(f: &StatFacts) -> String {
     let terminal = render::Stream::Stdout.is_terminal();
@@ -49,33 +100,56 @@ fn render_text(f: &StatFacts) -> String {
     )
     .to_string()];
     if !f.consumers.is_empty() {
-        let headers = ["consumer", "offset", "lag bytes", "lag messages", "held by"];
+        let headers = [
+            "consumer",
+            "offset",
+            "lag bytes",
+            "lag messages",
+            "last commit",
+            "held by",
+        ];
         let mut t = new_table(&headers, terminal, color);
         for c in &f.consumers {
             t.add_row(consumer_row(c));
         }
         parts.push(t.to_string());
     }
+    let repairs = (f.issues.iter())
+        .filter(|i| i.issue.severity == Severity::Repair)
+        .count();
     if f.issues.is_empty() {
         parts.push("health: ok (quick check; `mfq recover --check` scans the records)".into());
+    } else if repairs > 0 {
+        let t = issues_table(f, terminal, color);
+        parts.push(format!(
+            "health: needs repair: run `mfq recover --dry-run` ({} issue(s), {repairs} to \
+             repair)\n{t}",
+            f.issues.len()
+        ));
     } else {
-        let mut t = new_table(&["severity", "issue", "where"], terminal, color);
-        for facts in &f.issues {
-            let i = &facts.issue;
-            let message = match &facts.hint {
-                Some(h) => format!("{}\nhint: {h}", i.message),
-                None => i.message.clone(),
-            };
-            let at = match (&i.path, i.offset) {
-                (Some(p), _) => p.display().to_string(),
-                (None, Some(o)) => format!("offset {o}"),
-                (None, None) => String::new(),
-            };
-            t.add_row(vec![severity(i.severity).to_string(), message, at]);
-        }
+        let t = issues_table(f, terminal, color);
         parts.push(format!("health: {} issue(s)\n{t}", f.issues.len()));
     }
     parts.join("\n")
+}
+
+/// The issues the quick inspection found, with their advice.
+fn issues_table(f: &StatFacts, terminal: bool, color: bool) -> Table {
+    let mut t = new_table(&["severity", "issue", "where"], terminal, color);
+    for facts in &f.issues {
+        let i = &facts.issue;
+        let message = match &facts.hint {
+            Some(h) => format!("{}\nhint: {h}", i.message),
+            None => i.message.clone(),
+        };
+        let at = match (&i.path, i.offset) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some(o)) => format!("offset {o}"),
+            (None, None) => String::new(),
+        };
+        t.add_row(vec![severity(i.severity).to_string(), message, at]);
+    }
+    t
 }
 
 /// The segment size; for a fixed store whose parameters were inferred, the range of .NET
@@ -137,16 +211,21 @@ fn overview(f: &StatFacts, mut t: Table) -> Table {
 }
 
 fn consumer_row(c: &ConsumerFacts) -> Vec<String> {
-    let messages = match (c.lag_messages, c.lag_messages_exact) {
-        (Some(n), true) => n.to_string(),
-        (Some(n), false) => format!("≥{n}"),
-        (None, _) => "-".into(),
+    let messages = match (c.lag_messages, c.lag_messages_at_least) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(n)) => format!("≥{n}"),
+        (None, None) => "-".into(),
+    };
+    let last_commit = match (c.last_commit_unix_ms, &c.last_commit) {
+        (Some(ms), Some(at)) => format!("{} ({at})", duration::ago(stat_facts::to_time(ms))),
+        _ => "unknown".into(),
     };
     vec![
         c.name.clone(),
         opt(c.offset),
         opt(c.lag_bytes),
         messages,
+        last_commit,
         held(&c.holders, "a live consumer"),
     ]
 }

@@ -4,7 +4,8 @@
 //!
 //! Lag in messages: the engine counts the records from the consumer offset to the data end
 //! (fixed stores by arithmetic; stream stores reading at most `SCAN_BUDGET` bytes per
-//! consumer). Past the budget the count is a lower bound (`lag_messages_exact: false`).
+//! consumer). Past the budget the count is a lower bound: `lag_messages` is then null, and
+//! `lag_messages_at_least` holds the bound (`lag_messages_exact: false`).
 //!
 //! This module only reads; it must not print.
 
@@ -102,11 +103,20 @@ pub struct ConsumerFacts {
     pub offset: Option<u64>,
     /// `end_offset - offset` (0 when the consumer is ahead); null when the offset is unknown.
     pub lag_bytes: Option<u64>,
-    /// Records between the offset and `end_offset`; null when the offset is unknown.
+    /// Records between the offset and `end_offset`, counted exactly; null when they could
+    /// not be counted exactly (the offset is unknown, the count stopped at the scan budget, at
+    /// damaged data, at a gap or in a deleted segment).
     pub lag_messages: Option<u64>,
-    /// False when `lag_messages` is only a lower bound (the count stopped at the scan budget
-    /// or at damaged data).
+    /// A lower bound of the lag in messages (equal to `lag_messages` when that is exact);
+    /// null when the offset is unknown.
+    pub lag_messages_at_least: Option<u64>,
+    /// False when `lag_messages` is null because the count is only a lower bound.
     pub lag_messages_exact: bool,
+    /// When the consumer last committed (its offset file's modification time), in
+    /// milliseconds since the Unix epoch; null when unknown.
+    pub last_commit_unix_ms: Option<u64>,
+    /// The same time in RFC 3339 (UTC, whole seconds); null when unknown.
+    pub last_commit: Option<String>,
     /// Who holds the consumer's offset file (a live consumer).
     pub holders: Holders,
 }
@@ -126,22 +136,30 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
         Extent::from_parts(*params, segs.clone(), report.producer_offset, max_consumer)
             .with_gaps(report.recorded_gaps.clone())
             .lag_end()?;
+    let gaps: Vec<(u64, u64)> = (report.gaps.iter().copied())
+        .chain(report.recorded_gaps.iter().map(|g| (g.from, g.to)))
+        .collect();
     let locks = LockTable::read();
     let layout = store.layout();
     let consumers = report
         .consumers
         .iter()
         .map(|c| {
-            let (lag_messages, lag_messages_exact) = match c.offset {
-                Some(k) => lag_messages(params, segs, k, end_offset),
+            let (at_least, lag_messages_exact) = match c.offset {
+                Some(k) => lag_messages(params, segs, &gaps, k, end_offset),
                 None => (None, false),
             };
+            let last_commit_unix_ms = last_write(&[layout.consumer_offset(&c.id)]);
             ConsumerFacts {
                 name: c.name.clone(),
                 offset: c.offset,
                 lag_bytes: c.offset.map(|k| end_offset.saturating_sub(k)),
-                lag_messages,
+                lag_messages: at_least.filter(|_| lag_messages_exact),
+                lag_messages_at_least: at_least,
                 lag_messages_exact,
+                last_commit_unix_ms,
+                last_commit: last_commit_unix_ms
+                    .map(|ms| humantime::format_rfc3339_seconds(to_time(ms)).to_string()),
                 holders: locks.holders(&layout.consumer_offset(&c.id)),
             }
         })
@@ -183,10 +201,30 @@ pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
     })
 }
 
-/// The lag in messages of a consumer at `from`, and whether the count is exact.
-fn lag_messages(params: &Params, segs: &[SegmentFile], from: u64, end: u64) -> (Option<u64>, bool) {
+/// The lag in messages of a consumer at `from` (a lower bound), and whether the count is
+/// exact. A consumer in a deleted segment counts from the earliest record (the records it
+/// missed are gone); zero gaps hold no records (a fixed count by arithmetic leaves them out).
+fn lag_messages(
+    params: &Params,
+    segs: &[SegmentFile],
+    gaps: &[(u64, u64)],
+    from: u64,
+    end: u64,
+) -> (Option<u64>, bool) {
+    let earliest = segs.first().map_or(from, |s| s.start);
+    let start = from.max(earliest);
     let (count, exact) =
-        positions::count_records(params, segs, from, end, SCAN_BUDGET, SCAN_SEGMENTS);
+        positions::count_records(params, segs, start, end, SCAN_BUDGET, SCAN_SEGMENTS);
+    let (mut count, mut exact) = (count, exact && start == from);
+    if let Some(m) = params.stride() {
+        for &(a, b) in gaps {
+            let overlap = b.min(end).saturating_sub(a.max(start));
+            if overlap > 0 {
+                count = count.saturating_sub(overlap / m);
+                exact = false;
+            }
+        }
+    }
     (Some(count), exact)
 }
 

@@ -102,6 +102,9 @@ pub enum Error {
         path: PathBuf,
         /// Who probably holds it.
         holder: Holder,
+        /// The processes the system names as holding it (may be empty: see
+        /// [`crate::queue::offline::holders`]).
+        processes: Vec<crate::queue::offline::holders::HolderProcess>,
     },
     /// A message was empty.
     #[error("message is empty; both formats need at least one byte")]
@@ -445,6 +448,17 @@ impl Error {
     /// Whether this is an I/O error for a file that does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+
+    /// [`Error::Locked`] for `path`, naming the processes that hold it where the system tells.
+    pub fn locked(path: impl Into<PathBuf>, holder: Holder) -> Self {
+        let path = path.into();
+        let processes = crate::queue::offline::holders::holder_processes(&path);
+        Error::Locked {
+            path,
+            holder,
+            processes,
+        }
     }
 
     /// Wraps an I/O error with the operation and path.

@@ -32,7 +32,7 @@ mod write;
 #[doc(hidden)]
 pub use format::{codec, layout, offsets, positions, scan};
 #[doc(hidden)]
-pub use offline::{admin, prune, recovery};
+pub use offline::{admin, holders, prune, recovery};
 #[doc(hidden)]
 pub use os::limits;
 
@@ -256,6 +256,19 @@ impl Store {
     /// Inspects the store: parameters, segments, offsets and every inconsistency.
     pub fn inspect(&self) -> Result<Report> {
         self.inspect_at(recovery::Depth::Full)
+    }
+
+    /// [`Store::inspect`], reporting the record scan's progress to `progress(done, total)`
+    /// in bytes of segment files: values that never go down, the last call at `total`. The
+    /// engine draws nothing; the caller decides what to show.
+    pub fn inspect_with_progress(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+        recovery::inspect_with(
+            &self.layout,
+            &self.params,
+            self.source,
+            recovery::Depth::Full,
+            progress,
+        )
     }
 
     /// A fast inspection that does not scan record data (for `stat`).

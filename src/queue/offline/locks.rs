@@ -122,12 +122,7 @@ pub(crate) fn lock_all(
             Taken::Locked(f) => set.files.push(f),
             Taken::Missing => {}
             Taken::Held if force => {}
-            Taken::Held => {
-                return Err(Error::Locked {
-                    path,
-                    holder: Holder::LiveProcess,
-                })
-            }
+            Taken::Held => return Err(Error::locked(path, Holder::LiveProcess)),
         }
     }
     Ok(set)
@@ -138,10 +133,7 @@ pub(crate) fn lock_all(
 /// `holder`, and `LOCK_SH` (flock), which .NET's openers share and an offline change's
 /// `LOCK_EX` refuses. Both are released when the file is closed.
 pub(crate) fn own(file: &File, path: &Path, holder: Holder) -> Result<()> {
-    let locked = |holder| Error::Locked {
-        path: path.to_path_buf(),
-        holder,
-    };
+    let locked = |holder| Error::locked(path, holder);
     if !sys::try_ofd_lock(file).ctx("lock", path)? {
         return Err(locked(holder));
     }
@@ -169,10 +161,7 @@ pub(crate) fn sole_opener(file: &File, path: &Path) -> Result<()> {
     if alone {
         Ok(())
     } else {
-        Err(Error::Locked {
-            path: path.to_path_buf(),
-            holder: Holder::DotnetProducer,
-        })
+        Err(Error::locked(path, Holder::DotnetProducer))
     }
 }
 
@@ -229,7 +218,7 @@ impl RecoveryLock {
             };
             sys::unlock(&file);
             if Instant::now() >= deadline {
-                return Err(Error::Locked { path, holder });
+                return Err(Error::locked(path, holder));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -5,6 +5,7 @@
 //! This wing must not import `Store`; it takes a `Layout` and `Params`. It must not print.
 
 pub mod admin;
+pub mod holders;
 pub(crate) mod locks;
 pub mod prune;
 pub mod recovery;

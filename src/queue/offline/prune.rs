@@ -14,6 +14,11 @@
 //! `consumer.offset` at the new earliest offset (before it deletes anything), so that a .NET
 //! process opens the pruned store cleanly instead of creating it at 0, in a deleted segment.
 //!
+//! A prune falls short of what was asked when a consumer or the producer keeps a segment
+//! ([`KeepReason::Consumer`], [`KeepReason::Producer`]) or a live process holds one
+//! ([`first_held`], [`Pruned::held`]); the last segment staying is not a shortfall. A forced
+//! prune can leave consumers before the new earliest offset ([`left_behind`]).
+//!
 //! This module must not print or decide how results are shown.
 
 use serde::Serialize;
@@ -179,15 +184,109 @@ pub fn plan_prune(layout: &Layout, params: &Params, before: u64, force: bool) ->
     Ok(plan)
 }
 
+/// Most record bytes read to count a stream consumer's skipped records (fixed stores count by
+/// arithmetic); past it the count is unknown.
+const COUNT_BUDGET: u64 = 64 << 20;
+/// Most segment files read to count a stream consumer's skipped records.
+const COUNT_SEGMENTS: u32 = 256;
+
+/// A consumer that a prune leaves before the new earliest offset (only a forced prune does).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeftBehind {
+    /// The consumer's name (`consumer` for the default one).
+    pub name: String,
+    /// Its committed offset, inside a deleted segment.
+    pub offset: u64,
+    /// The new earliest offset: where a reader of it goes on (recovery moves it there).
+    pub new_earliest: u64,
+    /// The records from `offset` up to `new_earliest` it never read; `None` when they could
+    /// not be counted (damaged or unreadable stream data, or more than 64 MiB or 256 segment
+    /// files of it).
+    pub skipped_records: Option<u64>,
+}
+
+/// The index in `plan.delete` of the first segment a live process holds (a probe, which takes
+/// nothing that stays): the one a real run would stop at. `None` when none is held.
+pub fn first_held(plan: &PrunePlan) -> Result<Option<usize>> {
+    for (i, seg) in plan.delete.iter().enumerate() {
+        if locks::is_held(&seg.path)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// The consumers a prune that deletes the first `deleted` segments of `plan.delete` leaves
+/// before the new earliest offset, with the records they skip. Call it before the deletion
+/// (it reads the records to count them). A missing default consumer file is not listed: the
+/// prune creates it at the new earliest offset.
+pub fn left_behind(
+    layout: &Layout,
+    params: &Params,
+    plan: &PrunePlan,
+    deleted: usize,
+) -> Result<Vec<LeftBehind>> {
+    if deleted == 0 {
+        return Ok(vec![]);
+    }
+    let segs = layout.list_segments()?.0;
+    let Some(new_earliest) = plan
+        .delete
+        .get(deleted - 1)
+        .and_then(|last| segs.iter().find(|s| s.start > last.start))
+        .map(|s| s.start)
+    else {
+        return Ok(vec![]);
+    };
+    let mut out = vec![];
+    for (id, offset) in offsets::read_consumers(layout)? {
+        if offset >= new_earliest {
+            continue;
+        }
+        let (count, exact) = crate::queue::format::positions::count_records(
+            params,
+            &segs,
+            offset,
+            new_earliest,
+            COUNT_BUDGET,
+            COUNT_SEGMENTS,
+        );
+        out.push(LeftBehind {
+            name: id.name().to_string(),
+            offset,
+            new_earliest,
+            skipped_records: exact.then_some(count),
+        });
+    }
+    out.sort_by(|a, b| (a.offset, &a.name).cmp(&(b.offset, &b.name)));
+    Ok(out)
+}
+
 /// Deletes the planned segments oldest first, under the store's recovery lock (see
 /// [`RecoveryLock`]; a .NET recovery under way refuses it) and each under
 /// `LOCK_EX | LOCK_NB`. The first one a live process holds stops the deletion, even when
 /// forced (a reader is inside it): it and the later ones are skipped, so the store never gets
 /// a hole. Syncs `commitlog/` afterwards.
 pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
+    apply_prune_with(layout, plan, &mut |_, _| {})
+}
+
+/// [`apply_prune`], reporting progress to `progress(done, total)` in segments, after each one
+/// (deleted or skipped); the last call has `done == total`.
+pub fn apply_prune_with(
+    layout: &Layout,
+    plan: &PrunePlan,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Pruned> {
     let _recovering = RecoveryLock::take(layout, std::time::Duration::ZERO)?;
     let mut out = Pruned::default();
-    for seg in &plan.delete {
+    let total = plan.delete.len() as u64;
+    for (i, seg) in plan.delete.iter().enumerate() {
+        let _report = Report {
+            progress: &mut *progress,
+            done: i as u64 + 1,
+            total,
+        };
         if out.held.is_some() {
             out.skipped.push(seg.clone());
             continue;
@@ -219,4 +318,17 @@ pub fn apply_prune(layout: &Layout, plan: &PrunePlan) -> Result<Pruned> {
         offsets::sync_dir(&layout.commitlog())?;
     }
     Ok(out)
+}
+
+/// Reports one step of progress when dropped, so that every path out of a loop turn counts.
+struct Report<'a> {
+    progress: &'a mut dyn FnMut(u64, u64),
+    done: u64,
+    total: u64,
+}
+
+impl Drop for Report<'_> {
+    fn drop(&mut self) {
+        (self.progress)(self.done, self.total);
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::walk::{walk_fixed, walk_stream};
+use super::walk::{walk_fixed, walk_stream, Meter};
 use super::{ConsumerState, Depth, IssueKind, OrphanSegment, OversizedSegment, Report, Severity};
 use crate::queue::error::Result;
 use crate::queue::format::gaps::{self, Gap};
@@ -15,13 +15,25 @@ use crate::queue::format::params::{Format, Params, ParamsSource};
 use crate::queue::format::positions::{self, segment_bytes};
 use crate::queue::format::scan::{self, Status};
 
-/// Inspects a store to the given depth.
 /// Inspects a store at `depth`: its segments, offset files and every inconsistency.
 pub(crate) fn inspect(
     layout: &Layout,
     params: &Params,
     source: ParamsSource,
     depth: Depth,
+) -> Result<Report> {
+    inspect_with(layout, params, source, depth, &mut |_, _| {})
+}
+
+/// [`inspect`], reporting the scan's progress to `progress(done, total)` in bytes of segment
+/// files (see `walk::Meter`): values that never go down, the last call at `total`. A quick
+/// inspection reads no records and never calls it.
+pub(crate) fn inspect_with(
+    layout: &Layout,
+    params: &Params,
+    source: ParamsSource,
+    depth: Depth,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report> {
     let (segments, stray_files) = layout.list_segments()?;
     let mut r = Report {
@@ -81,7 +93,7 @@ pub(crate) fn inspect(
     }
     check_files(&mut r, params);
     if depth != Depth::Quick {
-        scan_records(&mut r, layout, params, depth)?;
+        scan_records(&mut r, layout, params, depth, progress)?;
     }
     if depth == Depth::Full {
         super::below::check_below_scan(&mut r, params)?;
@@ -296,17 +308,24 @@ fn scan_start(r: &Report, params: &Params, depth: Depth) -> Result<u64> {
     Ok(r.segments[i].start)
 }
 
-fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) -> Result<()> {
+fn scan_records(
+    r: &mut Report,
+    layout: &Layout,
+    params: &Params,
+    depth: Depth,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
     let from = scan_start(r, params, depth)?;
     r.scanned_from = Some(from);
     let segs = r.segments.clone();
+    let mut meter = Meter::new(progress, &segs, from);
     // Stream segments the walk followed: any other segment that starts after the first of
     // them lies inside the records of another (a stale file a reader would pick instead of
     // the chain, by greatest start) or past the end, and is an orphan.
     let mut chain = Vec::new();
     let (end, end_seg) = match params.format() {
-        Format::Fixed => walk_fixed(r, layout, params, &segs, from)?,
-        Format::Stream => walk_stream(r, params, &segs, from, &mut chain)?,
+        Format::Fixed => walk_fixed(r, layout, params, &segs, from, &mut meter)?,
+        Format::Stream => walk_stream(r, params, &segs, from, &mut chain, &mut meter)?,
     };
     r.data_end = Some(end);
     let off_chain =
@@ -316,6 +335,7 @@ fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) 
         .filter(|s| end_seg.map_or(s.start >= end, |e| s.start > e) || off_chain(s))
     {
         let bytes = segment_bytes(params, s)?;
+        meter.segment(s);
         let mut records = 0u64;
         scan::visit(params, s.start, &bytes, |e| {
             records += u64::from(e.status == Status::Ok);
@@ -337,6 +357,7 @@ fn scan_records(r: &mut Report, layout: &Layout, params: &Params, depth: Depth) 
             .file(&s.path)
             .at(s.start);
     }
+    meter.finish();
     Ok(())
 }
 

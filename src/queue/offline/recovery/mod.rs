@@ -50,7 +50,7 @@ pub use apply::{
 };
 pub use confirmed::ConfirmedLoss;
 pub use hazards::{Hazard, MAX_SEGMENTS as HAZARD_SEGMENTS, WINDOW as HAZARD_WINDOW};
-pub(crate) use inspect::inspect;
+pub(crate) use inspect::{inspect, inspect_with};
 pub use plan::{plan, Action, Plan, Removed};
 pub(crate) use producer::repair_for_producer;
 pub use producer::Repair;

@@ -13,6 +13,57 @@ use crate::queue::format::params::Params;
 use crate::queue::format::positions::{self, segment_bytes};
 use crate::queue::format::scan::{self, Status};
 
+/// Counts the bytes of the segment files a scan reads, for a progress callback
+/// `progress(done, total)`: `total` is the length of every segment from the one the scan
+/// starts in; each segment counts once, when it is read, and [`Meter::finish`] ends at
+/// `total` (segments a walk stepped over count as done). The values never go down.
+pub(super) struct Meter<'a> {
+    progress: &'a mut dyn FnMut(u64, u64),
+    first: u64,
+    done: u64,
+    total: u64,
+    seen: Vec<u64>,
+}
+
+impl<'a> Meter<'a> {
+    /// A meter for a scan of `segs` that starts at offset `from`.
+    pub(super) fn new(
+        progress: &'a mut dyn FnMut(u64, u64),
+        segs: &[SegmentFile],
+        from: u64,
+    ) -> Meter<'a> {
+        let first = positions::segment_for(segs, from).map_or(from, |s| s.start);
+        let total = segs
+            .iter()
+            .filter(|s| s.start >= first)
+            .map(|s| s.len)
+            .sum();
+        Meter {
+            progress,
+            first,
+            done: 0,
+            total,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Notes that `seg` is read.
+    pub(super) fn segment(&mut self, seg: &SegmentFile) {
+        if seg.start < self.first || self.seen.contains(&seg.start) {
+            return;
+        }
+        self.seen.push(seg.start);
+        self.done = (self.done + seg.len).min(self.total);
+        (self.progress)(self.done, self.total);
+    }
+
+    /// Notes that the scan is over.
+    pub(super) fn finish(&mut self) {
+        self.done = self.total;
+        (self.progress)(self.done, self.total);
+    }
+}
+
 /// Walks fixed slots from `from`; returns the data end and the start of its segment (None when
 /// the data ends where a segment file is missing).
 pub(super) fn walk_fixed(
@@ -21,6 +72,7 @@ pub(super) fn walk_fixed(
     params: &Params,
     segs: &[SegmentFile],
     from: u64,
+    meter: &mut Meter<'_>,
 ) -> Result<(u64, Option<u64>)> {
     let span = params.span();
     let mut offset = from;
@@ -37,6 +89,7 @@ pub(super) fn walk_fixed(
         // Stream through the mapped slots (no copy, no per-slot allocation); the tail is only
         // walked when the data ends in this segment.
         let bytes = segment_bytes(params, seg)?;
+        meter.segment(seg);
         let mut first_bad = None;
         scan::visit(params, start, &bytes, |e| {
             if e.offset >= offset && e.status != Status::Ok {
@@ -135,6 +188,7 @@ pub(super) fn walk_stream(
     segs: &[SegmentFile],
     from: u64,
     chain: &mut Vec<u64>,
+    meter: &mut Meter<'_>,
 ) -> Result<(u64, Option<u64>)> {
     let Some(mut seg) = positions::segment_for(segs, from).cloned() else {
         return Ok((from, None));
@@ -144,6 +198,7 @@ pub(super) fn walk_stream(
     loop {
         chain.push(seg.start);
         let bytes = segment_bytes(params, &seg)?;
+        meter.segment(&seg);
         let base = std::mem::take(&mut pos0).min(bytes.len());
         let entries = scan::walk(params, seg.start + base as u64, &bytes[base..]);
         let last = entries.last().copied();
