@@ -38,7 +38,7 @@ Examples:
 Exit status:
   0  success
   1  error
-  2  usage error
+  2  usage error, or parameters the store's files cannot tell (pass --record-size, ...)
   3  nothing available (consume found no message)
   4  corruption found or a repair is needed (dump-segment, recover --check)
   5  refused: a live process holds the store (use --force to override); prune: a live

@@ -145,8 +145,17 @@ pub fn exit_code_for(err: &anyhow::Error) -> i32 {
             Some(mfq::queue::Error::ConfirmedLoss { .. })
         )
     });
+    // Parameters the files cannot tell (ambiguous or missing) must be given: a usage error.
+    let params_needed = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<mfq::queue::Error>(),
+            Some(mfq::queue::Error::ParamsUnknown { .. })
+        )
+    });
     if let Some(exit) = exit_marker(err) {
         exit.status().code()
+    } else if params_needed {
+        ExitStatus::Usage.code()
     } else if repair_needed {
         ExitStatus::Corruption.code()
     } else if locked {

@@ -245,3 +245,25 @@ fn recover_keeps_every_listed_record() {
         );
     }
 }
+
+#[test]
+fn an_ambiguous_record_size_is_a_usage_error_naming_the_candidates() {
+    let c = cases()
+        .into_iter()
+        .find(|c| c.name == "fixed-killed-producer")
+        .unwrap();
+    for cmd in [&["stat"][..], &["tail", "-e"], &["consume", "--peek"]] {
+        let mut args = cmd.to_vec();
+        args.push(arg(&c.store));
+        let out = bin::run(&args);
+        let err = bin::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("the files fit 16, 33, 67 bytes") && err.contains("--record-size"),
+            "{cmd:?}: {err}"
+        );
+    }
+    let out = bin::run(&["tail", "-e", arg(&c.store), "--record-size", "16"]);
+    assert_eq!(out.status.code(), Some(0), "{}", bin::stderr(&out));
+    assert!(!bin::stdout(&out).is_empty());
+}
