@@ -249,7 +249,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__consume)
-            opts="-n -s -h --count --consumer --peek --wait --output --store --format --record-size --segment-size --json --help"
+            opts="-n -s -h --count --consumer --peek --wait --output --payload --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,6 +273,10 @@ _mfq() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text raw hex json" -- "${cur}"))
+                    return 0
+                    ;;
+                --payload)
+                    COMPREPLY=($(compgen -W "auto text base64 hex" -- "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -303,7 +307,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__dump__subcmd__segment)
-            opts="-s -h --offset --hex --limit --store --format --record-size --segment-size --json --help"
+            opts="-s -h --offset --hex --limit --payload --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +319,10 @@ _mfq() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload)
+                    COMPREPLY=($(compgen -W "auto text base64 hex" -- "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -685,7 +693,7 @@ _mfq() {
             return 0
             ;;
         mfq__subcmd__tail)
-            opts="-n -e -s -h --lines --from --exit-at-end --output --store --format --record-size --segment-size --json --help"
+            opts="-n -e -s -h --lines --from --exit-at-end --output --payload --store --format --record-size --segment-size --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,6 +713,10 @@ _mfq() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text raw hex json" -- "${cur}"))
+                    return 0
+                    ;;
+                --payload)
+                    COMPREPLY=($(compgen -W "auto text base64 hex" -- "${cur}"))
                     return 0
                     ;;
                 --store)

@@ -63,10 +63,14 @@ complete -c mfq -n "__fish_mfq_using_subcommand produce" -s h -l help -d 'Print 
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s n -l count -d 'How many messages to take: a number, or `all` for every message available now' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l consumer -d 'Read and advance this named consumer\'s offset (`--consumer reports`). Default: the store\'s main consumer' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l wait -d 'Wait up to this long for each message that is not there yet (`--wait 30s`): for the first one, and with -n for each further one, so `-n all --wait 5s` stops once 5s pass without a new message. Default: take only what is there now; when that is nothing, exit with status 3 (printing nothing on standard output)' -r
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to print messages: `text` (one per line: the payload as is when it is printable UTF-8, else with control characters and invalid bytes escaped), `raw` (payload bytes only, no separators), `hex` (a header line with the offset, then a hex dump; coloured only on a terminal without NO_COLOR) or `json` (one object per line: `offset`, `next_offset`, `size` and `payload`, which is `{"text": ...}` for UTF-8, else `{"bytes": "<base64>"}`). Default: `text`, or `json` with the global --json' -r -f -a "text\t'One message per line, control characters escaped'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l output -d 'How to print messages: `text` (one per line: the payload as is when it is printable UTF-8, else with control characters and invalid bytes escaped), `raw` (payload bytes only, no separators), `hex` (a header line with the offset, then a hex dump; coloured only on a terminal without NO_COLOR) or `json` (one object per line: `v`, `offset`, `next_offset`, `record_size`, `payload_size` and `payload`, see --payload). Default: `text`, or `json` with the global --json' -r -f -a "text\t'One message per line, control characters escaped'
 raw\t'The payload bytes exactly, nothing added'
 hex\t'A hex dump per message'
 json\t'One JSON object per line with the offset and the payload'"
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l payload -d 'How JSON output encodes payloads: `auto` (`{"text": ...}` when the payload is UTF-8 without control characters but tab, newline and carriage return, else `{"base64": ...}`), `text` (always text; bytes that are not UTF-8 become U+FFFD), `base64` or `hex`. Only with JSON output. Default: `auto`' -r -f -a "auto\t'`{"text": ...}` when the payload is printable UTF-8 (no control characters but tab, newline and carriage return), else `{"base64": ...}`'
+text\t'Always `{"text": ...}`; bytes that are not UTF-8 become U+FFFD'
+base64\t'Always `{"base64": ...}` (standard alphabet, padded)'
+hex\t'Always `{"hex": ...}` (lowercase, two digits a byte)'"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
@@ -81,6 +85,10 @@ complete -c mfq -n "__fish_mfq_using_subcommand tail" -l output -d 'How to print
 raw\t'The payload bytes exactly, nothing added'
 hex\t'A hex dump per message'
 json\t'One JSON object per line with the offset and the payload'"
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l payload -d 'How JSON output encodes payloads: `auto`, `text`, `base64` or `hex` (see `mfq consume --help`). Only with JSON output. Default: `auto`' -r -f -a "auto\t'`{"text": ...}` when the payload is printable UTF-8 (no control characters but tab, newline and carriage return), else `{"base64": ...}`'
+text\t'Always `{"text": ...}`; bytes that are not UTF-8 become U+FFFD'
+base64\t'Always `{"base64": ...}` (standard alphabet, padded)'
+hex\t'Always `{"hex": ...}` (lowercase, two digits a byte)'"
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
@@ -98,6 +106,10 @@ complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Dump the segment of `-s/--store` that holds this queue offset instead of naming one' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l limit -d 'Show at most this many records. Default: every record in the segment' -r
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l payload -d 'How --json encodes payloads: `auto`, `text`, `base64` or `hex` (see `mfq consume --help`). Only with --json. Default: `auto`' -r -f -a "auto\t'`{"text": ...}` when the payload is printable UTF-8 (no control characters but tab, newline and carriage return), else `{"base64": ...}`'
+text\t'Always `{"text": ...}`; bytes that are not UTF-8 become U+FFFD'
+base64\t'Always `{"base64": ...}` (standard alphabet, padded)'
+hex\t'Always `{"hex": ...}` (lowercase, two digits a byte)'"
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
