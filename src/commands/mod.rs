@@ -8,6 +8,7 @@ mod adjust_offset;
 mod bench;
 mod consume;
 mod dump_segment;
+pub mod error_json;
 mod output;
 mod produce;
 mod produce_input;
