@@ -35,6 +35,15 @@ fn main() -> ExitCode {
     // --help/--version exit 0 and usage errors 2, as clap does, but under --json a usage
     // error is a JSON object too.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(result) = commands::run_internal(&args[1.min(args.len())..]) {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "mfq: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = match cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() && commands::error_json::args_want_json(&args) => {
