@@ -29,7 +29,7 @@ complete -c mfq -n "__fish_mfq_needs_command" -l format -d 'Store format: `fixed
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_needs_command" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_needs_command" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
-complete -c mfq -n "__fish_mfq_needs_command" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_needs_command" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_needs_command" -s V -l version -d 'Print version'
 complete -c mfq -n "__fish_mfq_needs_command" -f -a "produce" -d 'Append messages to a store'
@@ -58,7 +58,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand produce" -l record-size -d 'Payl
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l pad -d 'Fixed-format stores only: pad messages shorter than the record size with zero bytes (or --pad-byte) instead of rejecting them. Default: shorter messages are an error'
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -l allow-dotnet-hazards -d 'Stream stores without mfq.json (which a .NET reader may read): write empty messages and messages of 238 mod 256 bytes (238, 494, 750, ...) anyway. A .NET consumer never gets past them (it takes an empty record for one not yet written, and the low length byte 0xEE for a segment end); mfq\'s readers read them. Default: refuse them, writing nothing. Stores mfq created (with mfq.json) always take them'
-complete -c mfq -n "__fish_mfq_using_subcommand produce" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand produce" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand produce" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s n -l count -d 'How many messages to take: a number, or `all` for every message available now' -r -f -a "all\t''"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l consumer -d 'Read and advance this named consumer\'s offset (`--consumer reports`). Default: the store\'s main consumer' -r
@@ -77,7 +77,7 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -l peek -d 'Print the messages without advancing the consumer offset (and without creating the consumer\'s offset file). Without --peek, the offset moves only past messages that were written to standard output successfully: output goes out in batches of up to 4096 messages, each committed after it is written, so a closed pipe may cause the last batch to be delivered again, never lost'
-complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand consume" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s n -l lines -d 'Show the last N records before following new ones (`-n 10`)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l from -d 'Start at this offset, or at `beginning` (the oldest stored record), instead of the end. Default: the end of the queue (after the last -n records)' -r -f -a "beginning\t''"
@@ -95,14 +95,14 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s e -l exit-at-end -d 'Exit (status 0) once every record stored so far has been printed, instead of waiting for new ones'
-complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand tail" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
-complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand stat" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l offset -d 'Dump the segment of `-s/--store` that holds this queue offset instead of naming one' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l limit -d 'Show at most this many records. Default: every record in the segment' -r
@@ -116,7 +116,7 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l hex -d 'Also print each record\'s bytes as a hex dump. Default: a one-line preview per record'
-complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand dump-segment" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
@@ -125,7 +125,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l record-size -d
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l dry-run -d 'Print the old and new offsets without changing anything'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l force -d 'Change the offset even while a live process holds its file, and let the producer move back behind records or a consumer. Default: refuse (exit status 5 when a live process holds the file)'
-complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand adjust-offset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l before -d 'Delete segment files whose records all lie before this offset, or before `consumed` (the slowest consumer\'s offset). Required' -r -f -a "consumed\t''"
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
@@ -135,7 +135,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand prune" -l record-size -d 'Payloa
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l dry-run -d 'List the segment files that would be deleted without deleting them'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -l force -d 'Also delete segments the slowest consumer or the producer still needs. Segments a live process holds open are never deleted (the first one stops the prune, so no hole is left; a note on stderr says which), and the last segment always stays'
-complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand prune" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l save-to -d 'Save the bytes a repair removes (stale or torn records, unreachable segments) into this folder first (`--save-to /tmp/mfq-saved`). Default: `<store>/mfq-salvage/<unix-seconds>/`, named in the output' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
@@ -147,7 +147,7 @@ complete -c mfq -n "__fish_mfq_using_subcommand recover" -l dry-run -d 'Print th
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l check -d 'Only check: exit 0 when the store is sound, 4 when it needs a repair. Changes nothing'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l no-save -d 'Do not keep a copy of the bytes a repair removes'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -l force -d 'Repair even while a live process holds the store (default: refuse with exit status 5), and remove damaged or unreachable bytes below the confirmed offset, which `--dry-run` lists (default: refuse with exit status 4 and change nothing). Removed bytes are still saved aside unless `--no-save`'
-complete -c mfq -n "__fish_mfq_using_subcommand recover" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand recover" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l count -d 'Messages to produce and consume per run. Default: 10000000 (100000 with --quick)' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l size -d 'Payload size of each message in bytes' -r
@@ -167,14 +167,14 @@ stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -l quick -d 'A quick smoke run: 100000 messages, 1 run, unless --count or --runs say otherwise'
-complete -c mfq -n "__fish_mfq_using_subcommand bench" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand bench" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -s s -l store -d 'The store folder (`-s ./store`). Default: $MFQ_STORE, else the current directory. A STORE positional, where a subcommand takes one, wins over this' -r -F
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l format -d 'Store format: `fixed` (every payload is --record-size bytes) or `stream` (length-prefixed payloads of any size). Default: read from an existing store' -r -f -a "fixed\t'Every record has the same payload size (`--record-size`)'
 stream\t'Records are length-prefixed and may differ in size'"
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l record-size -d 'Payload size in bytes of every record of a fixed-format store (`--record-size 64`). Default: read from an existing store' -r
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -l segment-size -d 'Size of each segment file, in bytes or with a suffix: `4096`, `64MiB`, `1GiB`, `1TiB` (K/KiB = 1024, KB = 1000; case-insensitive). A new store defaults to 64 MiB; an existing store\'s is read from mfq.json or inferred from its files' -r
-complete -c mfq -n "__fish_mfq_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json)'
+complete -c mfq -n "__fish_mfq_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text (stat, bench and reports; for consume and tail the same as --output json); an error is then one JSON object on standard error'
 complete -c mfq -n "__fish_mfq_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "produce" -d 'Append messages to a store'
 complete -c mfq -n "__fish_mfq_using_subcommand help; and not __fish_seen_subcommand_from produce consume tail stat dump-segment adjust-offset prune recover bench completions help" -f -a "consume" -d 'Take messages from a store and advance the consumer offset'
