@@ -148,3 +148,34 @@ fn bash_offers_the_stores_consumer_names() {
     let empty = tempfile::tempdir().unwrap();
     assert!(complete_bash(empty.path(), &["consume", "--consumer", ""]).is_empty());
 }
+
+/// The zsh functions ask `mfq __consumers` with the whole line (`compadd` stubbed to print what
+/// it is given). Skipped, saying so, where zsh is not installed.
+#[test]
+fn zsh_offers_the_stores_consumer_names() {
+    if run_cmd(&mut sh("command -v zsh"), b"").status.code() != Some(0) {
+        eprintln!("skipped: zsh is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let produce = run(&["produce", arg(&store), "--format", "stream", "-m", "a"]);
+    assert!(produce.status.success());
+    let out = run(&["consume", arg(&store), "--consumer", "audit"]);
+    assert!(out.status.success());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_mfq");
+    let body = format!(
+        "zsh -c 'source {} 2>/dev/null; compadd() {{ print -l -- ${{(P)2}} }}; \
+         LBUFFER=\"mfq -s s adjust-offset \"; _mfq_targets; \
+         LBUFFER=\"mfq consume s --consumer \"; _mfq_consumer_names'",
+        script.display()
+    );
+    let out = run_cmd(sh(&body).current_dir(dir.path()), b"");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["producer", "consumer", "audit", "audit"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -56,14 +56,29 @@ pub fn error_object(err: &anyhow::Error, exit: i32) -> String {
     render(&line, kind(err, exit), exit, hint.as_deref())
 }
 
-/// The JSON line for a command line clap refused (exit status 2): its first line is the
-/// error, a `tip:` (else the "For more information" line) the hint.
+/// The JSON line for a command line clap refused (exit status 2): its lines before `Usage:`
+/// are the error (a `tip:` among them the hint, else the "For more information" line).
 pub fn usage_object(rendered: &str) -> String {
-    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("invalid arguments");
-    let error = first.strip_prefix("error: ").unwrap_or(first);
-    let rest: Vec<&str> = lines.collect();
-    let hint = rest
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let usage = lines
+        .iter()
+        .position(|l| l.starts_with("Usage:"))
+        .unwrap_or(lines.len());
+    let (told, rest) = lines.split_at(usage);
+    let error: Vec<&str> = told
+        .iter()
+        .filter(|l| !l.starts_with("tip: "))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    let error = match error.join(" ") {
+        e if e.is_empty() => "invalid arguments".to_string(),
+        e => e,
+    };
+    let hint = told
         .iter()
         .find_map(|l| l.strip_prefix("tip: "))
         .or_else(|| {
@@ -71,7 +86,7 @@ pub fn usage_object(rendered: &str) -> String {
                 .copied()
                 .find(|l| l.starts_with("For more information"))
         });
-    render(error, "usage", 2, hint)
+    render(&error, "usage", 2, hint)
 }
 
 fn render(error: &str, kind: &'static str, exit: i32, hint: Option<&str>) -> String {
@@ -185,6 +200,15 @@ mod tests {
         assert_eq!(v["kind"], "usage");
         assert_eq!(v["exit"], 2);
         assert_eq!(v["hint"], "to pass '--bogus' as a value, use '-- --bogus'");
+        let rendered = "error: the following required arguments were not provided:\n  \
+                        <TARGET>\n\nUsage: mfq adjust-offset <TARGET>\n\nFor more information, \
+                        try '--help'.\n";
+        let v = parse(&usage_object(rendered));
+        assert_eq!(
+            v["error"],
+            "the following required arguments were not provided: <TARGET>"
+        );
+        assert_eq!(v["hint"], "For more information, try '--help'.");
         let os = |a: &[&str]| a.iter().map(Into::into).collect::<Vec<_>>();
         assert!(args_want_json(&os(&["mfq", "stat", "--json"])));
         assert!(args_want_json(&os(&["mfq", "tail", "--output", "json"])));
