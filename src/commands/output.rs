@@ -15,7 +15,7 @@ use crate::cli::values::{OutputMode, PayloadEncoding};
 use crate::cli::GlobalOpts;
 use crate::exit::{Exit, ExitStatus};
 use crate::render;
-use crate::render::json::{Line, RecordJson};
+use crate::render::json::{RecordJson, SCHEMA_VERSION};
 use crate::render::payload::Encoding;
 
 use super::resolve;
@@ -75,14 +75,14 @@ impl Output {
             }
             OutputMode::Json => {
                 let rec = RecordJson {
+                    v: Some(SCHEMA_VERSION),
                     offset,
                     next_offset: Some(next_offset),
                     record_size: next_offset.saturating_sub(offset),
                     payload_size: Some(payload.len() as u64),
                     payload: Some(render::payload::json_payload(payload, self.encoding)),
                 };
-                serde_json::to_writer(&mut *out, &Line::new(&rec))
-                    .expect("a record always serializes");
+                serde_json::to_writer(&mut *out, &rec).expect("a record always serializes");
                 out.push(b'\n');
             }
         }

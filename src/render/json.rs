@@ -14,10 +14,15 @@ use serde_json::Value;
 /// The schema version, the `v` field of every JSON document mfq prints.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One record as JSON. `consume` and `tail` print one per line (with `v`, see [`Line`]);
-/// `dump-segment` prints them in its `records` list, with its own fields beside them.
+/// One record as JSON. `consume` and `tail` print one per line (with `v`); `dump-segment`
+/// prints them in its `records` list (without), with its own fields beside them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordJson {
+    /// [`SCHEMA_VERSION`] where the record is a document of its own (a line of `consume` or
+    /// `tail`); absent inside another document. Kept here rather than through [`Line`], which
+    /// buffers its body: `consume` prints millions of these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v: Option<u32>,
     /// The record's queue offset.
     pub offset: u64,
     /// The offset of the record after it (what a commit after this record stores); `null`
@@ -60,6 +65,7 @@ mod tests {
     #[test]
     fn a_line_is_versioned_and_flat() {
         let rec = RecordJson {
+            v: None,
             offset: 3,
             next_offset: Some(9),
             record_size: 6,
@@ -71,5 +77,10 @@ mod tests {
             text,
             r#"{"v":1,"offset":3,"next_offset":9,"record_size":6,"payload_size":1,"payload":{"text":"a"}}"#
         );
+        let own = RecordJson {
+            v: Some(SCHEMA_VERSION),
+            ..rec
+        };
+        assert_eq!(serde_json::to_string(&own).unwrap(), text);
     }
 }

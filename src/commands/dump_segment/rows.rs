@@ -64,6 +64,7 @@ impl Row {
         let payload = self.payload.clone().map(|r| &bytes[r]);
         RowJson {
             record: RecordJson {
+                v: None,
                 offset: self.offset,
                 next_offset: (self.status == Status::Ok).then(|| self.offset + self.size),
                 record_size: self.size,
