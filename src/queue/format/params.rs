@@ -146,8 +146,8 @@ fn check_max(segment_size: u64) -> Result<()> {
     Ok(())
 }
 
-/// Where a store's parameters came from. Serialized as the words `stat` shows: `mfq.json`,
-/// `inferred`, `options`.
+/// Where a store's parameters came from. Serialized as `mfq.json`, `inferred` and `options`,
+/// the words `stat`'s table uses for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ParamsSource {
     /// mfq's metadata file.
