@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates the committed shell completion scripts in completions/ from the clap
-# definitions. Run after changing anything under src/cli*; tests/completions.rs fails
-# until the committed files match.
+# Regenerates the committed shell completion scripts in completions/ and the manual pages in
+# man/ from the clap definitions. Run after changing anything under src/cli* (or the help
+# text); tests/completions.rs and tests/man_pages.rs fail until the committed files match.
+# Builds the release binary (in $CARGO_TARGET_DIR when set, else target/).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
-cargo build -q --bin mfq
-cargo run -q -- completions bash > completions/mfq.bash
-cargo run -q -- completions zsh > completions/_mfq
-cargo run -q -- completions fish > completions/mfq.fish
-echo "regenerated completions/mfq.bash completions/_mfq completions/mfq.fish"
+cargo build -q --release --bin mfq
+mfq="${CARGO_TARGET_DIR:-target}/release/mfq"
+"$mfq" completions bash > completions/mfq.bash
+"$mfq" completions zsh > completions/_mfq
+"$mfq" completions fish > completions/mfq.fish
+rm -rf man && "$mfq" __man man
+echo "regenerated completions/mfq.bash completions/_mfq completions/mfq.fish and man/*.1"

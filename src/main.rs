@@ -1,5 +1,6 @@
 //! The `mfq` binary: parses the command line, runs the subcommand, prints any error as
-//! `mfq: <cause chain>` and exits with the documented status.
+//! `mfq: <cause chain>` (under `--json`, as one JSON object) and exits with the documented
+//! status.
 //!
 //! This file owns the process boundary; it must not implement subcommands or format
 //! anything but the final error line.
@@ -31,15 +32,45 @@ fn main() -> ExitCode {
             }
         };
     }
-    // Usage errors exit 2 and --help/--version exit 0, both inside clap.
-    let cli = cli::Cli::parse();
+    // --help/--version exit 0 and usage errors 2, as clap does, but under --json a usage
+    // error is a JSON object too.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(result) = commands::run_internal(&args[1.min(args.len())..]) {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "mfq: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = match cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() && commands::error_json::args_want_json(&args) => {
+            let rendered = e.render().to_string();
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                commands::error_json::usage_object(&rendered)
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = commands::error_json::wants_json(&cli);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let code = exit::exit_code_for(&err);
             if exit::should_print(&err) {
-                let _ = writeln!(std::io::stderr(), "mfq: {}", cli::hints::error_line(&err));
+                let line = if json {
+                    commands::error_json::error_object(&err, code)
+                } else {
+                    format!("mfq: {}", cli::hints::error_line(&err))
+                };
+                let _ = writeln!(std::io::stderr(), "{line}");
             }
-            ExitCode::from(u8::try_from(exit::exit_code_for(&err)).unwrap_or(1))
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }

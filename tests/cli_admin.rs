@@ -59,11 +59,15 @@ fn dump_json_has_the_documented_fields() {
     assert_eq!(recs.len(), 4);
     assert_eq!(recs[1]["offset"], 10);
     assert_eq!(recs[1]["position"], 10);
-    assert_eq!(recs[1]["size"], 11);
+    assert_eq!(v["v"], 1);
+    assert_eq!(recs[1]["record_size"], 11);
+    assert_eq!(recs[1]["payload_size"], 6);
+    assert_eq!(recs[1]["next_offset"], 21);
     assert_eq!(recs[1]["status"], "ok");
     assert_eq!(recs[1]["payload"]["text"], "world!");
     assert_eq!(recs[3]["status"], "segment_end");
-    assert!(recs[3].get("payload").is_none());
+    assert!(recs[3]["payload"].is_null(), "{}", recs[3]);
+    assert!(recs[3]["next_offset"].is_null(), "{}", recs[3]);
     assert_eq!(v["summary"]["records_ok"], 3);
     assert_eq!(v["summary"]["damaged"], 0);
 

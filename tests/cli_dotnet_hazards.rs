@@ -85,7 +85,7 @@ fn the_flag_or_mfq_json_lets_them_through() {
         .unwrap()
         .lines()
         .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["size"]
+            serde_json::from_str::<Value>(l).unwrap()["payload_size"]
                 .as_u64()
                 .unwrap()
         })

@@ -124,8 +124,9 @@ fn raw_input_is_one_message_in_a_stream_store() {
     ok(&run(&[&args[..], &[arg(&file)]].concat()));
     let out = ok(&run(&["consume", arg(&s), "-n", "all", "--output", "json"]));
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["size"], 15);
-    assert_eq!(v["payload"]["text"], "line 1\nline 2\n\0");
+    assert_eq!(v["payload_size"], 15);
+    // A NUL makes it binary for `--payload auto`: base64, every byte kept.
+    assert_eq!(v["payload"]["base64"], "bGluZSAxCmxpbmUgMgoA");
 }
 
 #[test]
@@ -160,8 +161,9 @@ fn length_prefixed_input_and_a_truncated_frame() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["offset"], 0);
     assert_eq!(lines[0]["next_offset"], 8);
-    assert_eq!(lines[0]["size"], 3);
-    assert_eq!(lines[0]["payload"]["bytes"], "/wAB");
+    assert_eq!(lines[0]["record_size"], 8);
+    assert_eq!(lines[0]["payload_size"], 3);
+    assert_eq!(lines[0]["payload"]["base64"], "/wAB");
     assert_eq!(lines[1]["payload"]["text"], "two\nlines");
 }
 
@@ -270,14 +272,17 @@ fn global_json_means_json_lines_unless_output_says_otherwise() {
     };
     assert_eq!(
         peek(&[]),
-        "{\"offset\":0,\"next_offset\":7,\"size\":2,\"payload\":{\"text\":\"hi\"}}\n\
-         {\"offset\":7,\"next_offset\":17,\"size\":5,\"payload\":{\"text\":\"there\"}}\n"
+        "{\"v\":1,\"offset\":0,\"next_offset\":7,\"record_size\":7,\"payload_size\":2,\
+         \"payload\":{\"text\":\"hi\"}}\n\
+         {\"v\":1,\"offset\":7,\"next_offset\":17,\"record_size\":10,\"payload_size\":5,\
+         \"payload\":{\"text\":\"there\"}}\n"
     );
     assert_eq!(peek(&["--output", "text"]), "hi\nthere\n");
     let tail = text(&ok(&run(&["tail", arg(&s), "-e", "-n", "1", "--json"])));
     assert_eq!(
         tail,
-        "{\"offset\":7,\"next_offset\":17,\"size\":5,\"payload\":{\"text\":\"there\"}}\n"
+        "{\"v\":1,\"offset\":7,\"next_offset\":17,\"record_size\":10,\"payload_size\":5,\
+         \"payload\":{\"text\":\"there\"}}\n"
     );
 }
 

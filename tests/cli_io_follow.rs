@@ -42,10 +42,14 @@ fn tail_start_positions_with_exit_at_end() {
     let (_t, s) = fixture_copy("fixed");
     let tail =
         |extra: &[&str]| run(&[&["tail", arg(&s), "-e", "--output", "json"], extra].concat());
-    let last2 = ok(&tail(&["-n", "2"]));
+    let last2 = ok(&tail(&["-n", "2", "--payload", "hex"]));
     assert_eq!(offsets(&last2), vec![51, 68]);
-    let payload = json_lines(&last2)[1]["payload"]["text"].clone();
-    assert_eq!(payload, String::from_utf8(fixed_message(4)).unwrap());
+    let payload = json_lines(&last2)[1]["payload"]["hex"].clone();
+    let hex: String = fixed_message(4)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(payload, hex);
     assert_eq!(
         offsets(&ok(&tail(&["--from", "beginning"]))),
         vec![0, 17, 34, 51, 68]

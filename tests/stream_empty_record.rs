@@ -174,7 +174,7 @@ fn empty_record_is_read_by_consume_tail_and_dump_segment() {
             .unwrap()
             .iter()
             .filter(|r| r["status"] == "ok")
-            .map(|r| r["size"].as_u64().unwrap())
+            .map(|r| r["record_size"].as_u64().unwrap())
             .collect();
         let want: &[u64] = match start {
             0 => &[6, 5, 5],

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use super::values::{Position, PruneBefore, SegmentRef};
+use super::values::{PayloadEncoding, Position, PruneBefore, SegmentRef};
 
 /// `mfq stat [STORE]`.
 #[derive(Args, Debug, Clone)]
@@ -81,6 +81,11 @@ pub struct DumpSegmentArgs {
     /// Show at most this many records. Default: every record in the segment.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+
+    /// How --json encodes payloads: `auto`, `text`, `base64` or `hex` (see `mfq consume
+    /// --help`). Only with --json. Default: `auto`.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub payload: Option<PayloadEncoding>,
 }
 
 /// `mfq adjust-offset [STORE] TARGET POSITION`, or `[STORE] TARGET --delete`.

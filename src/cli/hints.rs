@@ -107,7 +107,16 @@ pub fn issue_hint(issue: &Issue, default_consumer: Option<u64>) -> Option<String
 /// One engine error as the command line says it: its facts, with the flags that name them,
 /// and its hint.
 pub fn describe(err: &queue::Error) -> String {
-    let text = match err {
+    let text = facts(err);
+    match err.hint() {
+        Some(h) => text + &phrase(h),
+        None => text,
+    }
+}
+
+/// An engine error's facts, with the flags that name them, without its hint.
+fn facts(err: &queue::Error) -> String {
+    match err {
         queue::Error::ParamsMismatch { what, found, given } => format!(
             "{what}: the store has {found}, but {} {given} was given",
             bare_flag(*what)
@@ -124,10 +133,6 @@ pub fn describe(err: &queue::Error) -> String {
             processes_text(processes)
         ),
         other => other.to_string(),
-    };
-    match err.hint() {
-        Some(h) => text + &phrase(h),
-        None => text,
     }
 }
 
@@ -157,6 +162,36 @@ pub fn held_files_text(paths: &[std::path::PathBuf]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A hint on its own, as a clause (`run \`mfq recover\``, `stop it first, or pass --force`).
+pub fn hint_text(hint: Hint) -> String {
+    let p = phrase(hint);
+    let p = p.trim_start_matches([';', ' ']);
+    match p.strip_prefix('(') {
+        Some(inner) => inner.strip_suffix(')').unwrap_or(inner).to_string(),
+        None => p.to_string(),
+    }
+}
+
+/// [`error_line`] split in two for `--json`: the chain without the engine's hint, and that
+/// hint on its own (when the first engine error in the chain has one).
+pub fn error_parts(err: &anyhow::Error) -> (String, Option<String>) {
+    let line = err
+        .chain()
+        .map(|e| match e.downcast_ref::<queue::Error>() {
+            Some(q) => facts(q),
+            None => e.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ");
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<queue::Error>())
+        .and_then(queue::Error::hint)
+        .map(hint_text)
+        .filter(|h| !h.is_empty());
+    (line, hint)
 }
 
 /// The whole error line after `mfq: `: every cause of the chain, outermost first, joined by
@@ -199,6 +234,26 @@ mod tests {
         );
         let all = Need::Params(&[Param::Format, Param::RecordSize, Param::SegmentSize]);
         assert_eq!(pass(all), "--format, --record-size and --segment-size");
+    }
+
+    #[test]
+    fn json_parts_split_the_hint_from_the_facts() {
+        let err = anyhow::Error::new(queue::Error::Locked {
+            path: "/s/offset/consumer.offset".into(),
+            holder: queue::Holder::LiveProcess,
+            processes: vec![],
+        })
+        .context("cannot move consumer to 0");
+        let (line, hint) = error_parts(&err);
+        assert_eq!(
+            line,
+            "cannot move consumer to 0: /s/offset/consumer.offset is held by another process \
+             (a live producer or consumer)"
+        );
+        assert_eq!(hint.as_deref(), Some("stop it first, or pass --force"));
+        assert_eq!(hint_text(Hint::Recover), "run `mfq recover`");
+        let (line, hint) = error_parts(&anyhow::anyhow!("plain"));
+        assert_eq!((line.as_str(), hint), ("plain", None));
     }
 
     #[test]

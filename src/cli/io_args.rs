@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::values::{Count, InputMode, OutputMode, TailFrom};
+use super::values::{Count, InputMode, OutputMode, PayloadEncoding, TailFrom};
 
 /// `mfq produce [STORE]`.
 #[derive(Args, Debug, Clone)]
@@ -97,11 +97,18 @@ pub struct ConsumeArgs {
     /// How to print messages: `text` (one per line: the payload as is when it is printable
     /// UTF-8, else with control characters and invalid bytes escaped), `raw` (payload bytes
     /// only, no separators), `hex` (a header line with the offset, then a hex dump; coloured
-    /// only on a terminal without NO_COLOR) or `json` (one object per line: `offset`,
-    /// `next_offset`, `size` and `payload`, which is `{"text": ...}` for UTF-8, else
-    /// `{"bytes": "<base64>"}`). Default: `text`, or `json` with the global --json.
+    /// only on a terminal without NO_COLOR) or `json` (one object per line: `v`, `offset`,
+    /// `next_offset`, `record_size`, `payload_size` and `payload`, see --payload).
+    /// Default: `text`, or `json` with the global --json.
     #[arg(long, value_enum, value_name = "MODE")]
     pub output: Option<OutputMode>,
+
+    /// How JSON output encodes payloads: `auto` (`{"text": ...}` when the payload is UTF-8
+    /// without control characters but tab, newline and carriage return, else
+    /// `{"base64": ...}`), `text` (always text; bytes that are not UTF-8 become U+FFFD),
+    /// `base64` or `hex`. Only with JSON output. Default: `auto`.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub payload: Option<PayloadEncoding>,
 }
 
 /// `mfq tail [STORE]`.
@@ -131,4 +138,9 @@ pub struct TailArgs {
     /// Default: `text`, or `json` with the global --json.
     #[arg(long, value_enum, value_name = "MODE")]
     pub output: Option<OutputMode>,
+
+    /// How JSON output encodes payloads: `auto`, `text`, `base64` or `hex` (see `mfq consume
+    /// --help`). Only with JSON output. Default: `auto`.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub payload: Option<PayloadEncoding>,
 }

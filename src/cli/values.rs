@@ -217,6 +217,21 @@ impl fmt::Display for Count {
     }
 }
 
+/// How JSON output encodes payloads (`--payload`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum PayloadEncoding {
+    /// `{"text": ...}` when the payload is printable UTF-8 (no control characters but tab,
+    /// newline and carriage return), else `{"base64": ...}`.
+    #[default]
+    Auto,
+    /// Always `{"text": ...}`; bytes that are not UTF-8 become U+FFFD.
+    Text,
+    /// Always `{"base64": ...}` (standard alphabet, padded).
+    Base64,
+    /// Always `{"hex": ...}` (lowercase, two digits a byte).
+    Hex,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -255,6 +255,7 @@ fn print(
     let mut out = std::io::stdout().lock();
     if global.json {
         let value = serde_json::json!({
+            "v": crate::render::json::SCHEMA_VERSION,
             "store": store.to_string_lossy(),
             "changes": adj.changes,
             "dry_run": dry_run,
@@ -314,6 +315,7 @@ fn print_delete(
     let mut out = std::io::stdout().lock();
     if global.json {
         let value = serde_json::json!({
+            "v": crate::render::json::SCHEMA_VERSION,
             "store": store.to_string_lossy(),
             "deleted": del,
             "dry_run": dry_run,

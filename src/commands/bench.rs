@@ -27,6 +27,7 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if global.json {
         let doc = json!({
+            "v": crate::render::json::SCHEMA_VERSION,
             "format": cfg.params.format(),
             "message_size": cfg.size,
             "count": cfg.count,

@@ -63,12 +63,8 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
             return Err(Exit::new(ExitStatus::Usage, why).into());
         }
     }
-    let taken = take(
-        &mut source,
-        limit,
-        wait,
-        &mut Output::new(resolve::output_mode(global, args.output)),
-    )?;
+    let mut out = Output::for_command(global, args.output, args.payload)?;
+    let taken = take(&mut source, limit, wait, &mut out)?;
     if taken > 0 {
         return Ok(());
     }

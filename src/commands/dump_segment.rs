@@ -23,10 +23,13 @@ use mfq::queue::{positions, Format, Params, Store};
 mod rows;
 
 use self::rows::{Dump, Row, Summary};
+use super::output::payload_encoding;
 use super::resolve;
 use crate::cli::values::SegmentRef;
 use crate::cli::{DumpSegmentArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
+use crate::render::json::Line;
+use crate::render::payload::Encoding;
 use crate::render::{self, hex, payload};
 
 /// Characters of payload preview per line.
@@ -34,6 +37,7 @@ const PREVIEW: usize = 48;
 
 /// Runs `mfq dump-segment`.
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
+    let encoding = payload_encoding(global.json, args.payload)?;
     let (path, start, params, gaps) = locate(global, args).context("cannot find the segment")?;
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
     let from = args.offset.unwrap_or(start);
@@ -47,7 +51,8 @@ pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
         note_gaps(&params, start, &gaps);
         let file = (bytes, file_len);
         if global.json {
-            print_json(&path, start, &params, file, &rows, &summary, more)?;
+            let shown = (&rows[..], more, encoding);
+            print_json(&path, start, &params, file, shown, &summary)?;
         } else {
             let shown = (start, args.offset);
             print_text(&path, shown, &params, file, &rows, more, &summary, args.hex)?;
@@ -354,26 +359,16 @@ fn summary_line(sum: &Summary, format: Format) -> String {
     line
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The whole dump as one JSON document (see the README's "JSON output").
 fn print_json(
     path: &Path,
     start: u64,
     params: &Params,
     (bytes, file_len): (&[u8], u64),
-    rows: &[Row],
+    (rows, not_shown, encoding): (&[Row], usize, Encoding),
     sum: &Summary,
-    not_shown: usize,
 ) -> anyhow::Result<()> {
-    let records: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(r).expect("rows serialize");
-            if let Some(range) = &r.payload {
-                v["payload"] = payload::json_payload(&bytes[range.clone()]);
-            }
-            v
-        })
-        .collect();
+    let records: Vec<_> = rows.iter().map(|r| r.to_json(bytes, encoding)).collect();
     let value = serde_json::json!({
         "segment": path.to_string_lossy(),
         "start": start,
@@ -385,6 +380,10 @@ fn print_json(
         "not_shown": not_shown,
         "summary": sum,
     });
-    writeln!(std::io::stdout().lock(), "{value}")?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string(&Line::new(&value))?
+    )?;
     Ok(())
 }

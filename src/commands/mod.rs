@@ -6,8 +6,10 @@
 mod actions;
 mod adjust_offset;
 mod bench;
+mod completions;
 mod consume;
 mod dump_segment;
+pub mod error_json;
 mod output;
 mod produce;
 mod produce_input;
@@ -20,11 +22,7 @@ mod stat_facts;
 mod stat_holders;
 mod tail;
 
-use std::io::Write;
-
-use anyhow::Context;
-
-use crate::cli::{self, Cli, Command, CompletionsArgs};
+use crate::cli::{Cli, Command};
 
 /// Runs the subcommand `cli` names.
 pub fn run(mut cli: Cli) -> anyhow::Result<()> {
@@ -40,17 +38,22 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Prune(a) => prune::run(g, a),
         Command::Recover(a) => recover::run(g, a),
         Command::Bench(a) => bench::run(g, a),
-        Command::Completions(args) => completions(args),
+        Command::Completions(a) => completions::completions(a),
     }
 }
 
-/// `mfq completions SHELL`: the completion script on standard output.
-fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
-    let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut cli::command(), "mfq", &mut script);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&script)
-        .and_then(|()| stdout.flush())
-        .context("cannot write the completion script")
+/// The internal entry points that scripts call as `mfq __man DIR` and `mfq __consumers -- WORDS`
+/// (see `completions`); not subcommands, so that help, completions and manual pages do not
+/// show them. `None` when `args` (after the program name) is not one of them.
+pub fn run_internal(args: &[std::ffi::OsString]) -> Option<anyhow::Result<()>> {
+    let (first, rest) = args.split_first()?;
+    let rest: Vec<String> = rest
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match first.to_str()? {
+        completions::MAN => Some(completions::man(&rest)),
+        completions::CONSUMERS => Some(completions::consumers(&rest)),
+        _ => None,
+    }
 }

@@ -11,44 +11,50 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use serde::Serialize;
-
-use crate::cli::values::OutputMode;
+use crate::cli::values::{OutputMode, PayloadEncoding};
+use crate::cli::GlobalOpts;
+use crate::exit::{Exit, ExitStatus};
 use crate::render;
+use crate::render::json::{RecordJson, SCHEMA_VERSION};
+use crate::render::payload::Encoding;
+
+use super::resolve;
 
 /// A batch is written once it holds this many bytes.
 pub const BATCH_BYTES: usize = 256 * 1024;
 
-/// One record as `--output json` prints it: one object per line, with exactly these fields.
-#[derive(Serialize)]
-pub struct JsonRecord {
-    /// The record's queue offset (where a consumer reading it starts).
-    pub offset: u64,
-    /// The offset of the record after it (what a commit after this record stores).
-    pub next_offset: u64,
-    /// The payload length in bytes.
-    pub size: usize,
-    /// `{"text": "..."}` when the payload is valid UTF-8, else `{"bytes": "<base64>"}`.
-    pub payload: serde_json::Value,
-}
-
 /// Formats records into a buffer and writes the buffer to standard output in batches.
 pub struct Output {
     mode: OutputMode,
+    encoding: Encoding,
     color: bool,
     buf: Vec<u8>,
     pending: u64,
 }
 
 impl Output {
-    /// A writer for `mode`; hex dumps are coloured only on a terminal without `NO_COLOR`.
-    pub fn new(mode: OutputMode) -> Output {
+    /// A writer for `mode` with JSON payloads in `encoding`; hex dumps are coloured only on a
+    /// terminal without `NO_COLOR`.
+    pub fn new(mode: OutputMode, encoding: Encoding) -> Output {
         Output {
             mode,
+            encoding,
             color: mode == OutputMode::Hex && render::color_enabled(render::Stream::Stdout),
             buf: Vec::with_capacity(BATCH_BYTES + 64 * 1024),
             pending: 0,
         }
+    }
+
+    /// The writer `consume` and `tail` use: `--output` (else JSON with the global `--json`,
+    /// else text), with `--payload`, which only JSON takes (a usage error otherwise).
+    pub fn for_command(
+        global: &GlobalOpts,
+        output: Option<OutputMode>,
+        payload: Option<PayloadEncoding>,
+    ) -> anyhow::Result<Output> {
+        let mode = resolve::output_mode(global, output);
+        let encoding = payload_encoding(mode == OutputMode::Json, payload)?;
+        Ok(Output::new(mode, encoding))
     }
 
     /// Adds one record to the batch (nothing is written yet).
@@ -68,11 +74,13 @@ impl Output {
                     .expect("writing to a Vec cannot fail");
             }
             OutputMode::Json => {
-                let rec = JsonRecord {
+                let rec = RecordJson {
+                    v: Some(SCHEMA_VERSION),
                     offset,
-                    next_offset,
-                    size: payload.len(),
-                    payload: render::payload::json_payload(payload),
+                    next_offset: Some(next_offset),
+                    record_size: next_offset.saturating_sub(offset),
+                    payload_size: Some(payload.len() as u64),
+                    payload: Some(render::payload::json_payload(payload, self.encoding)),
                 };
                 serde_json::to_writer(&mut *out, &rec).expect("a record always serializes");
                 out.push(b'\n');
@@ -101,6 +109,25 @@ impl Output {
         self.pending = 0;
         Ok(())
     }
+}
+
+/// The JSON payload encoding `--payload` asks for; `json` says whether the output is JSON,
+/// the only output `--payload` applies to (a usage error otherwise).
+pub fn payload_encoding(json: bool, given: Option<PayloadEncoding>) -> anyhow::Result<Encoding> {
+    let Some(given) = given else {
+        return Ok(Encoding::Auto);
+    };
+    if !json {
+        let why = "--payload sets how JSON output encodes payloads: add --json (or --output \
+                   json), or drop --payload";
+        return Err(Exit::new(ExitStatus::Usage, why).into());
+    }
+    Ok(match given {
+        PayloadEncoding::Auto => Encoding::Auto,
+        PayloadEncoding::Text => Encoding::Text,
+        PayloadEncoding::Base64 => Encoding::Base64,
+        PayloadEncoding::Hex => Encoding::Hex,
+    })
 }
 
 /// Standard output for whole batches: the file descriptor itself (a duplicate of it), so that
@@ -225,14 +252,18 @@ pub fn note_skipped_gaps(gaps: Vec<(u64, u64)>) {
 mod tests {
     use super::*;
 
-    fn render(mode: OutputMode, payload: &[u8]) -> String {
-        let mut o = Output::new(mode);
+    fn render_as(mode: OutputMode, encoding: Encoding, payload: &[u8]) -> String {
+        let mut o = Output::new(mode, encoding);
         o.push(10, 20, payload);
         assert_eq!(o.pending(), 1);
         let mut sink = Vec::new();
         o.write_to(&mut sink).unwrap();
         assert_eq!(o.pending(), 0);
         String::from_utf8(sink).unwrap()
+    }
+
+    fn render(mode: OutputMode, payload: &[u8]) -> String {
+        render_as(mode, Encoding::Auto, payload)
     }
 
     #[test]
@@ -245,10 +276,26 @@ mod tests {
     fn json_fields() {
         let line = render(OutputMode::Json, b"\xff\x00");
         let v: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(v["v"], 1);
         assert_eq!(v["offset"], 10);
         assert_eq!(v["next_offset"], 20);
-        assert_eq!(v["size"], 2);
-        assert_eq!(v["payload"]["bytes"], "/wA=");
+        assert_eq!(v["record_size"], 10);
+        assert_eq!(v["payload_size"], 2);
+        assert_eq!(v["payload"]["base64"], "/wA=");
+        let line = render_as(OutputMode::Json, Encoding::Hex, b"\xff\x00");
+        let v: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(v["payload"], serde_json::json!({ "hex": "ff00" }));
+    }
+
+    #[test]
+    fn payload_only_with_json() {
+        assert_eq!(payload_encoding(false, None).unwrap(), Encoding::Auto);
+        assert_eq!(
+            payload_encoding(true, Some(PayloadEncoding::Hex)).unwrap(),
+            Encoding::Hex
+        );
+        let err = payload_encoding(false, Some(PayloadEncoding::Hex)).unwrap_err();
+        assert_eq!(crate::exit::exit_code_for(&err), 2);
     }
 
     #[test]

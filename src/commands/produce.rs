@@ -22,7 +22,7 @@ use super::{actions, resolve};
 use crate::cli::values::InputMode;
 use crate::cli::{GlobalOpts, ProduceArgs};
 
-/// What `produce` did; `--json` prints it as one object with exactly these fields.
+/// What `produce` did; `--json` prints it as one object with exactly these fields (after `v`).
 #[derive(Serialize, Default)]
 struct Summary {
     /// Messages appended.
@@ -143,7 +143,7 @@ impl Sink {
 fn print_summary(s: &Summary, json: bool) -> anyhow::Result<()> {
     if json {
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, s)?;
+        serde_json::to_writer(&mut out, &crate::render::json::Line::new(s))?;
         writeln!(out).context("cannot write to standard output")?;
         return Ok(());
     }

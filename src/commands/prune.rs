@@ -337,6 +337,7 @@ fn print_json(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let value = serde_json::json!({
+        "v": crate::render::json::SCHEMA_VERSION,
         "before": plan.before,
         "dry_run": dry_run,
         "plan": plan,

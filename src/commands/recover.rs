@@ -80,6 +80,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
         };
         if global.json {
             let value = serde_json::json!({
+                "v": crate::render::json::SCHEMA_VERSION,
                 "report": report, "plan": plan, "applied": null,
                 "needs_repair": report.needs_repair(), "params_recorded": recorded,
             });
@@ -124,6 +125,7 @@ fn recover(global: &GlobalOpts, args: &RecoverArgs, store: &Store) -> anyhow::Re
     let after = inspect(global, store, "checking the repair")?;
     if global.json {
         let value = serde_json::json!({
+            "v": crate::render::json::SCHEMA_VERSION,
             "report": report, "plan": plan, "applied": applied,
             "after": { "needs_repair": after.needs_repair(), "issues": after.issues },
         });
@@ -154,6 +156,7 @@ fn write_refused(
 ) -> anyhow::Result<()> {
     if global.json {
         let value = serde_json::json!({
+            "v": crate::render::json::SCHEMA_VERSION,
             "report": report, "plan": plan, "applied": null, "needs_repair": true,
         });
         writeln!(out, "{value}")?;

@@ -31,7 +31,7 @@ pub fn run(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
     }
     let facts = gather(global, args)?;
     let mut text = if global.json {
-        serde_json::to_string_pretty(&facts)?
+        serde_json::to_string_pretty(&crate::render::json::Line::new(&facts))?
     } else {
         render_text(&facts)
     };
@@ -61,6 +61,7 @@ fn check(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
             let line = format!("UNKNOWN: {}", hints::error_line(&err));
             let text = match global.json {
                 true => serde_json::json!({
+                    "v": crate::render::json::SCHEMA_VERSION,
                     "status": "unknown",
                     "code": ExitStatus::CheckUnknown.code(),
                     "summary": line,
@@ -77,7 +78,7 @@ fn check(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
         }
     };
     let text = match global.json {
-        true => serde_json::to_string(&check)?,
+        true => serde_json::to_string(&crate::render::json::Line::new(&check))?,
         false => check.summary.clone(),
     };
     writeln!(out, "{text}")

@@ -33,7 +33,7 @@ pub fn run(global: &GlobalOpts, args: &TailArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot follow {}", path.display()))?;
     follow(
         &mut observer,
-        &mut Output::new(resolve::output_mode(global, args.output)),
+        &mut Output::for_command(global, args.output, args.payload)?,
         args.exit_at_end,
     )
 }

@@ -6,6 +6,7 @@
 
 pub mod duration;
 pub mod hex;
+pub mod json;
 pub mod payload;
 pub mod progress;
 pub mod table;

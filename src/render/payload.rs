@@ -1,19 +1,62 @@
-//! Message payloads for people and for JSON: the `{"text"}` / `{"bytes"}` encoding and a
-//! one-line, escaped, truncated preview.
+//! Message payloads for people and for JSON: the `{"text"}` / `{"base64"}` / `{"hex"}`
+//! encodings and a one-line, escaped, truncated preview.
 //!
 //! This module owns payload presentation; it must not know record headers, offsets or
 //! where the bytes came from.
 
+use std::fmt::Write as _;
+
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-/// The JSON form of a payload: `{"text": "..."}` when the bytes are valid UTF-8, else
-/// `{"bytes": "<standard base64>"}`.
-pub fn json_payload(bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => json!({ "text": text }),
-        Err(_) => json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(bytes) }),
+/// How a payload is put into JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// [`Encoding::Text`] when the bytes are printable text ([`is_text`]), else
+    /// [`Encoding::Base64`].
+    #[default]
+    Auto,
+    /// `{"text": "..."}`; bytes that are not UTF-8 become U+FFFD (lossy).
+    Text,
+    /// `{"base64": "..."}`, the standard alphabet with padding.
+    Base64,
+    /// `{"hex": "..."}`, two lowercase digits a byte.
+    Hex,
+}
+
+/// Whether `auto` shows the bytes as text: valid UTF-8 without control characters other than
+/// tab, newline and carriage return (a NUL, an escape sequence or DEL is binary).
+pub fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| {
+        !t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    })
+}
+
+/// The JSON form of a payload: an object with exactly one key, `text`, `base64` or `hex`,
+/// as `encoding` says.
+pub fn json_payload(bytes: &[u8], encoding: Encoding) -> Value {
+    let encoding = match encoding {
+        Encoding::Auto if is_text(bytes) => Encoding::Text,
+        Encoding::Auto => Encoding::Base64,
+        other => other,
+    };
+    match encoding {
+        Encoding::Text | Encoding::Auto => json!({ "text": String::from_utf8_lossy(bytes) }),
+        Encoding::Base64 => {
+            json!({ "base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+        }
+        Encoding::Hex => json!({ "hex": hex_string(bytes) }),
     }
+}
+
+/// The bytes as lowercase hex digits, two a byte, nothing between them.
+fn hex_string(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// A one-line preview of a payload of at most `max_chars` characters: printable UTF-8 as
@@ -59,14 +102,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_text_or_bytes() {
-        assert_eq!(json_payload(b"hello").to_string(), r#"{"text":"hello"}"#);
-        assert_eq!(json_payload("é\n".as_bytes())["text"], "é\n");
+    fn json_auto_text_or_base64() {
+        let auto = |b: &[u8]| json_payload(b, Encoding::Auto).to_string();
+        assert_eq!(auto(b"hello"), r#"{"text":"hello"}"#);
         assert_eq!(
-            json_payload(&[0xff, 0x00, 0x41]).to_string(),
-            r#"{"bytes":"/wBB"}"#
+            json_payload("é\n\t\r".as_bytes(), Encoding::Auto)["text"],
+            "é\n\t\r"
         );
-        assert_eq!(json_payload(b"").to_string(), r#"{"text":""}"#);
+        assert_eq!(auto(&[0xff, 0x00, 0x41]), r#"{"base64":"/wBB"}"#);
+        // Valid UTF-8 full of NULs or escapes is binary for `auto`.
+        assert_eq!(auto(b"\0\0\0"), r#"{"base64":"AAAA"}"#);
+        assert_eq!(auto(b"\x1b[0m"), r#"{"base64":"G1swbQ=="}"#);
+        assert_eq!(auto(b""), r#"{"text":""}"#);
+    }
+
+    #[test]
+    fn json_forced_encodings() {
+        let bytes = [0u8, 0xff, b'A'];
+        assert_eq!(
+            json_payload(&bytes, Encoding::Hex).to_string(),
+            r#"{"hex":"00ff41"}"#
+        );
+        assert_eq!(
+            json_payload(&bytes, Encoding::Base64).to_string(),
+            r#"{"base64":"AP9B"}"#
+        );
+        assert_eq!(json_payload(&bytes, Encoding::Text)["text"], "\0\u{fffd}A");
+        assert_eq!(
+            json_payload(b"hi", Encoding::Base64).to_string(),
+            r#"{"base64":"aGk="}"#
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! its far side, as mfq's readers do, with the gap as one row; a fixed walk visits every slot
 //! anyway, so a gap there shows as its unwritten slots followed by the records after it.
 //!
+//! Each row's JSON is the record object `consume` and `tail` print (`render::json`), with the
+//! fields only a dump has beside it.
+//!
 //! This file must not read files or print; it turns bytes into rows.
 
 use std::ops::Range;
@@ -14,8 +17,11 @@ use mfq::queue::scan::{self, Status};
 use mfq::queue::{Format, Params};
 use serde::Serialize;
 
+use crate::render::json::RecordJson;
+use crate::render::payload::{self, Encoding};
+
 /// One line of the dump: a record position, or a collapsed run of unwritten slots.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Row {
     /// Logical offset of the (first) position.
     pub offset: u64,
@@ -26,18 +32,51 @@ pub struct Row {
     /// What is there.
     pub status: Status,
     /// Slots in a collapsed run (1 otherwise).
-    #[serde(skip_serializing_if = "is_one")]
     pub count: u64,
     /// For the row of a recorded gap: the offset where the records after it start.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gap_to: Option<u64>,
     /// In-file range of the payload (records, torn and bad-marker records).
-    #[serde(skip)]
     pub payload: Option<Range<usize>>,
 }
 
-fn is_one(n: &u64) -> bool {
-    *n == 1
+/// One row as `dump-segment --json` prints it: the shared record fields (`next_offset` only
+/// for a complete record; `payload_size` and `payload` only for rows with a payload), then
+/// the dump's own.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowJson {
+    /// `offset`, `next_offset`, `record_size` (the bytes the row covers), `payload_size`,
+    /// `payload`.
+    #[serde(flatten)]
+    pub record: RecordJson,
+    /// In-file position.
+    pub position: u64,
+    /// What is there.
+    pub status: Status,
+    /// Slots in a collapsed run of unwritten slots (1 otherwise).
+    pub count: u64,
+    /// For the row of a recorded gap: the offset where the records after it start.
+    pub gap_to: Option<u64>,
+}
+
+impl Row {
+    /// The row's JSON; `bytes` is the file the row was found in.
+    pub fn to_json(&self, bytes: &[u8], encoding: Encoding) -> RowJson {
+        let payload = self.payload.clone().map(|r| &bytes[r]);
+        RowJson {
+            record: RecordJson {
+                v: None,
+                offset: self.offset,
+                next_offset: (self.status == Status::Ok).then(|| self.offset + self.size),
+                record_size: self.size,
+                payload_size: payload.map(|p| p.len() as u64),
+                payload: payload.map(|p| payload::json_payload(p, encoding)),
+            },
+            position: self.position,
+            status: self.status,
+            count: self.count,
+            gap_to: self.gap_to,
+        }
+    }
 }
 
 /// Counts over the whole segment.
@@ -285,6 +324,26 @@ fn clip(r: Range<usize>, len: usize) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_is_the_shared_record_plus_the_dump_fields() {
+        let p = Params::stream(64).unwrap();
+        let bytes = [2, 0, 0, 0, 0, 0xff, 0xFF, 0, 0, 0, 0];
+        let d = rows(&p, 100, &bytes, usize::MAX);
+        let v = serde_json::to_value(d.rows[0].to_json(&bytes, Encoding::Auto)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "offset": 100, "next_offset": 107, "record_size": 7, "payload_size": 2,
+                "payload": { "base64": "AP8=" }, "position": 0, "status": "ok", "count": 1,
+                "gap_to": null,
+            })
+        );
+        let v = serde_json::to_value(d.rows[1].to_json(&bytes, Encoding::Hex)).unwrap();
+        assert_eq!(v["status"], "unwritten");
+        assert_eq!(v["next_offset"], serde_json::Value::Null);
+        assert_eq!(v["payload"], serde_json::Value::Null);
+    }
 
     #[test]
     fn collapses_trailing_unwritten_and_flags_last_byte() {

@@ -146,15 +146,18 @@ fn check_max(segment_size: u64) -> Result<()> {
     Ok(())
 }
 
-/// Where a store's parameters came from.
+/// Where a store's parameters came from. Serialized as `mfq.json`, `inferred` and `options`,
+/// the words `stat`'s table uses for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum ParamsSource {
     /// mfq's metadata file.
+    #[serde(rename = "mfq.json")]
     Metadata,
     /// Inferred from segment names, lengths and markers.
+    #[serde(rename = "inferred")]
     Inferred,
     /// Given by the caller.
+    #[serde(rename = "options")]
     Explicit,
 }
 
