@@ -137,7 +137,8 @@ fn recover_records_the_parameters_only_when_the_files_lose_them() {
     // Nothing to repair, but the files alone do not show the parameters given.
     let (_t4, d) = fixture_copy("fixed");
     set_len(&segment(&d, 0), 85);
-    expect(&recover(&d, &[], &["--check"]), 1);
+    // Parameters the files cannot tell must be given: a usage error.
+    expect(&recover(&d, &[], &["--check"]), 2);
     expect(&recover(&d, &FIXED, &["--dry-run"]), 0);
     assert!(!d.join("mfq.json").exists());
     let text = expect(&recover(&d, &FIXED, &[]), 0);

@@ -71,8 +71,8 @@ fn a_prune_reports_segments_deleted_up_to_the_total() {
     assert_monotonic_to_total(&calls, plan.delete.len() as u64);
 }
 
-/// With standard error a pipe (and NO_COLOR unset), `recover`, `recover --check` and
-/// `prune` write no bar: no escape codes, no bar characters, no carriage returns.
+/// With standard error a pipe (and NO_COLOR unset), `consume -n all`, `recover`, `recover
+/// --check` and `prune` write no bar: no escape codes, no bar characters, no carriage returns.
 #[test]
 fn no_bar_into_a_pipe() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,7 +89,19 @@ fn no_bar_into_a_pipe() {
         ],
         input.as_bytes(),
     ));
-    ok(&run(&["consume", arg(&store), "-n", "all"]));
+    for args in [
+        vec!["consume", arg(&store), "-n", "all", "--peek"],
+        vec!["consume", arg(&store), "-n", "all"],
+    ] {
+        let mut cmd = mfq();
+        cmd.args(&args)
+            .env_remove("NO_COLOR")
+            .stderr(Stdio::piped());
+        let out = run_cmd(&mut cmd, b"");
+        assert_eq!(stdout(&out).lines().count(), 20_000, "{args:?}");
+        let err = stderr(&out);
+        assert!(!err.contains('\x1b') && !err.contains('\r'), "{args:?}: {err:?}");
+    }
     for args in [
         vec!["recover", arg(&store), "--check"],
         vec!["recover", arg(&store)],

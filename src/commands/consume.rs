@@ -16,7 +16,7 @@
 //!
 //! This module must not write segments or move any offset but the chosen consumer's.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,9 +24,10 @@ use mfq::queue::{Consumer, ConsumerId, Observer, StartAt, Store, WaitOptions};
 
 use super::output::{self, Output};
 use super::resolve;
-use crate::cli::values::Count;
+use crate::cli::values::{Count, OutputMode};
 use crate::cli::{ConsumeArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
+use crate::render::progress::{self, Unit};
 
 /// Records per batch at most (see the module comment).
 const BATCH_RECORDS: u64 = 4096;
@@ -64,7 +65,8 @@ pub fn run(global: &GlobalOpts, args: &ConsumeArgs) -> anyhow::Result<()> {
         }
     }
     let mut out = Output::for_command(global, args.output, args.payload)?;
-    let taken = take(&mut source, limit, wait, &mut out)?;
+    let mut bar = backlog_bar(global, args, &store, &source);
+    let taken = take(&mut source, limit, wait, &mut out, bar.as_mut())?;
     if taken > 0 {
         return Ok(());
     }
@@ -82,6 +84,7 @@ fn take(
     limit: u64,
     wait: Option<Duration>,
     out: &mut Output,
+    bar: Option<&mut Backlog>,
 ) -> anyhow::Result<u64> {
     let mut stdout = output::stdout_writer();
     let pipe = output::stdout_is_pipe();
@@ -94,7 +97,7 @@ fn take(
         w: &mut stdout,
         pipe,
     };
-    let result = take_into(source, limit, wait, out, &mut sink, batch);
+    let result = take_into(source, limit, wait, out, &mut sink, batch, bar);
     if result.is_err() {
         // The records read before a damaged one are printed (and committed) before the error
         // is: the consumer stops at the damaged record.
@@ -116,9 +119,15 @@ fn take_into(
     out: &mut Output,
     stdout: &mut Sink,
     batch: u64,
+    mut bar: Option<&mut Backlog>,
 ) -> anyhow::Result<u64> {
     let mut taken = 0;
     while taken < limit {
+        if let Some(b) = bar.as_deref_mut() {
+            if taken % PROGRESS_EVERY == 0 {
+                b.update(source.position());
+            }
+        }
         if !source.next(None, out)? {
             deliver(source, out, stdout)?;
             let Some(d) = wait else { break };
@@ -134,6 +143,46 @@ fn take_into(
     }
     deliver(source, out, stdout)?;
     Ok(taken)
+}
+
+/// Records between two updates of the progress bar.
+const PROGRESS_EVERY: u64 = 1 << 14;
+
+/// The progress of `consume -n all` through the backlog it found at the start, in bytes of
+/// offsets: drawn on standard error (a terminal, without NO_COLOR) while standard output goes
+/// elsewhere, never with `--wait` (the backlog grows) or JSON output.
+struct Backlog {
+    work: progress::Work,
+    start: u64,
+    end: u64,
+}
+
+impl Backlog {
+    fn update(&mut self, at: u64) {
+        let total = self.end.saturating_sub(self.start);
+        let done = at.saturating_sub(self.start).min(total);
+        self.work.update(done, total);
+    }
+}
+
+fn backlog_bar(
+    global: &GlobalOpts,
+    args: &ConsumeArgs,
+    store: &Store,
+    source: &Source,
+) -> Option<Backlog> {
+    let wanted = args.count == Count::All && args.wait.is_none();
+    let json = resolve::output_mode(global, args.output) == OutputMode::Json;
+    let visible = wanted && !std::io::stdout().is_terminal() && progress::work_visible(json);
+    if !visible {
+        return None;
+    }
+    let end = store.data_end().ok()?;
+    Some(Backlog {
+        work: progress::Work::new("consuming", Unit::Bytes, true),
+        start: source.position(),
+        end,
+    })
 }
 
 /// The instant `d` from now; an error (not a panic) when the clock cannot represent it.
@@ -204,6 +253,14 @@ impl Source {
         match self {
             Source::Commit(c) => Ok(c.commit()?),
             Source::Peek(_) => Ok(()),
+        }
+    }
+
+    /// The offset of the next record to read.
+    fn position(&self) -> u64 {
+        match self {
+            Source::Commit(c) => c.position(),
+            Source::Peek(o) => o.position(),
         }
     }
 }
