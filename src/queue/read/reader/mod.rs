@@ -1,7 +1,11 @@
 //! A read cursor over a store's records, shared by consumers and observers: it finds the
 //! segment for a logical offset, follows segment rolls, and says whether a complete record is
-//! ready at the cursor. It never reads `producer.offset`: readiness comes from the end-marker
-//! bytes alone, as in .NET (no shared cache line between producer and consumer).
+//! ready at the cursor. A record is ready when its end marker is set and it ends at or before
+//! the producer's published offset (`published.rs`), or, past that offset, when no producer
+//! holds the store. The fast paths compare with a cached copy of that offset (no load of the
+//! producer's cache line per record); the careful path loads it again only when a record lies
+//! past the copy. Bytes past the published offset of a live producer are never reported as
+//! damage: a .NET producer's one-copy write can land in any order (see `published.rs`).
 //!
 //! Stream segment ends (spec §13): at offset X the segment ends when fewer than 6 bytes remain,
 //! or the byte at X is 0xEE and either the next file `D20(X)` exists or the bytes do not form a
@@ -20,8 +24,25 @@ use crate::queue::format::params::{Format, Params};
 use crate::queue::os::segment::Segment;
 use crate::queue::read::readahead::ReadAhead;
 
+use published::Published;
+
 /// How far ahead of the marker it reads a reader asks the CPU to prefetch.
 const PREFETCH_AHEAD: usize = 2048;
+
+/// How many times one poll reads bytes again after the published offset moved (each time the
+/// producer published more; a poll that runs out says "nothing yet", and the next one goes on).
+const AGAIN: usize = 4;
+
+/// What the publication gate says of bytes at the cursor ([`Reader::admit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// Published, or no producer holds the store: read them as they are.
+    Open,
+    /// Past a live producer's published offset: not written yet.
+    Wait,
+    /// The published offset moved after they were read: read them again.
+    Again,
+}
 
 /// Where a ready record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,13 +78,17 @@ pub struct Reader {
     next_seg: Option<(Arc<Segment>, usize)>,
     /// Populating the mapping ahead of a cursor that works through a backlog.
     read_ahead: ReadAhead,
+    /// The published offset last loaded: the fast paths serve only records that end at or
+    /// before it.
+    published: u64,
+    /// The producer's published offset and liveness.
+    publication: Published,
 }
 
 impl Reader {
     /// A cursor at `offset` (which the caller has checked is a record boundary).
     pub fn new(layout: Layout, params: Params, offset: u64) -> Reader {
         Reader {
-            layout,
             params,
             seg: None,
             offset,
@@ -73,6 +98,9 @@ impl Reader {
             fast_len: 0,
             next_seg: None,
             read_ahead: ReadAhead::new(),
+            published: 0,
+            publication: Published::new(layout.producer_offset()),
+            layout,
         }
     }
 
@@ -173,6 +201,28 @@ impl Reader {
         self.next_seg.take().filter(|(s, _)| s.start() == start)
     }
 
+    /// Whether the record at the cursor that ends at `next` may be read: it ends at or before
+    /// the cached published offset, or, past it, no producer holds the store. When the
+    /// published offset has moved since the cache was loaded, the bytes were read before it
+    /// and must be read again ([`Gate::Again`]): only bytes read after the acquire load of an
+    /// offset that covers them are whole. `admit(offset + 1)` asks whether the bytes at the
+    /// cursor are settled: only settled bytes are reported as damage.
+    #[inline]
+    fn admit(&mut self, next: u64) -> Gate {
+        if next <= self.published {
+            return Gate::Open;
+        }
+        let seen = self.publication.load();
+        if seen != self.published {
+            self.published = seen;
+            return Gate::Again;
+        }
+        match self.publication.producer_live() {
+            true => Gate::Wait,
+            false => Gate::Open,
+        }
+    }
+
     /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
     /// a next segment behind a zero header (a stream producer that rolled without a 0xEE).
     #[inline]
@@ -194,4 +244,5 @@ fn refresh(seg: &mut Arc<Segment>) -> Result<bool> {
 }
 
 mod fixed;
+mod published;
 mod stream;
