@@ -277,16 +277,23 @@ fn torn_writer(root: &Path, n: usize) -> Vec<Vec<u8>> {
             seg = open_rw(&path);
         }
         let pos = offset - seg_start;
+        // Every 8th record lingers half-written, for followers in other processes to see.
+        let linger = || {
+            if i % 8 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
         seg.write_all_at(&rec[4..], pos + 4).unwrap();
+        linger();
         for b in (0..4).rev() {
             seg.write_all_at(&rec[b..b + 1], pos + b as u64).unwrap();
+            if b == 1 {
+                linger();
+            }
         }
         offset += rec.len() as u64;
         po.set(offset);
         sent.push(payload);
-        if i % 16 == 0 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
     }
     sent
 }
