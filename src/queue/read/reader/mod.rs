@@ -81,6 +81,10 @@ pub struct Reader {
     /// The published offset last loaded: the fast paths serve only records that end at or
     /// before it.
     published: u64,
+    /// Stream format: the in-file position of the open segment where the fast path stops:
+    /// its logical length, or the published offset when that lies inside it (so the gate
+    /// costs the fast path nothing: it is the bound it checks a record's end against anyway).
+    fast_end: usize,
     /// The producer's published offset and liveness.
     publication: Published,
 }
@@ -99,6 +103,7 @@ impl Reader {
             next_seg: None,
             read_ahead: ReadAhead::new(),
             published: 0,
+            fast_end: 0,
             publication: Published::new(layout.producer_offset()),
             layout,
         }
@@ -166,6 +171,20 @@ impl Reader {
             self.read_ahead.retire(old);
         }
         self.fast_len = 0;
+        self.set_fast_end();
+    }
+
+    /// Sets [`Reader::fast_end`] for the open segment and the cached published offset.
+    fn set_fast_end(&mut self) {
+        self.fast_end = match &self.seg {
+            Some(s) => self
+                .published
+                .saturating_sub(s.start())
+                .min(s.logical_len())
+                .try_into()
+                .unwrap_or(usize::MAX),
+            None => 0,
+        };
     }
 
     /// After a read-ahead look at `pos` (at most once per 16 MiB, not once per record: a reader
@@ -215,6 +234,7 @@ impl Reader {
         let seen = self.publication.load();
         if seen != self.published {
             self.published = seen;
+            self.set_fast_end();
             return Gate::Again;
         }
         match self.publication.producer_live() {

@@ -80,21 +80,27 @@ impl Reader {
         }
     }
 
-    /// The common case, without copies: [`Reader::stream_located`] found a record that ends at
-    /// or before the cached published offset (one comparison, no load). Anything else goes the
-    /// careful way.
+    /// The common case, without copies: a record that [`Reader::stream_located_within`] finds
+    /// ending at or before `fast_end`, the segment's end or the cached published offset (the
+    /// bound it checks anyway: the gate adds no work). Anything else goes the careful way.
     #[inline(always)]
     pub(super) fn stream_fast(&self) -> Option<RecordLoc> {
-        self.stream_located()
-            .filter(|loc| loc.next <= self.published)
+        self.stream_located_within(self.fast_end)
     }
 
-    /// A whole record at the cursor by its bytes alone: the segment is open, header and marker
-    /// lie inside the mapping, the length is plausible and its low byte is not 0xEE, the
-    /// marker is set and the header is unchanged after the acquire. Whether it is published is
-    /// for the caller to decide.
+    /// A whole record at the cursor by its bytes alone, published or not (the careful path
+    /// decides that).
     #[inline(always)]
     fn stream_located(&self) -> Option<RecordLoc> {
+        let end = self.seg.as_ref()?.logical_len();
+        self.stream_located_within(end.try_into().unwrap_or(usize::MAX))
+    }
+
+    /// A whole record at the cursor that ends at or before in-file position `end`: the segment
+    /// is open, header and marker lie inside the mapping, the length is plausible and its low
+    /// byte is not 0xEE, the marker is set and the header is unchanged after the acquire.
+    #[inline(always)]
+    fn stream_located_within(&self, end: usize) -> Option<RecordLoc> {
         let seg = self.seg.as_ref()?;
         let pos = self.offset.checked_sub(seg.start())? as usize;
         let map = seg.map();
@@ -108,7 +114,7 @@ impl Reader {
             return None;
         }
         let len = len as usize;
-        let rest = (seg.logical_len() as usize).saturating_sub(pos);
+        let rest = end.saturating_sub(pos);
         if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
             return None;
         }
