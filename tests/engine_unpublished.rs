@@ -18,8 +18,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::bin::*;
-use mfq::queue::offsets::OffsetFile;
-use mfq::queue::{ConsumerId, Error, Format, Holder, ParamsRequest, StartAt, Store};
+use mfq::queue::{
+    ConsumerId, Error, Format, Params, ParamsRequest, ProducerOptions, StartAt, Store,
+};
 use rustix::fs::{flock, FlockOperation};
 
 /// The stream segment size of these stores.
@@ -64,12 +65,19 @@ fn dotnet_producer_lock(root: &Path) -> File {
     f
 }
 
-/// Publishes `value` as .NET does after its copy. A plain 8-byte write: callers only publish
-/// values whose intermediate byte mixes cannot pass bytes not yet complete (see the tests).
+/// Publishes `value` (greater than the published one) as .NET does after its copy, one byte at a
+/// time from the lowest: every value a reader can see on the way, old high bytes under new low
+/// ones, is at most `value`, so no reader is told of bytes not yet written (an 8-byte `pwrite`
+/// could tear any way).
 fn publish(root: &Path, value: u64) {
-    open_rw(&root.join("offset/producer.offset"))
-        .write_all_at(&value.to_le_bytes(), 0)
-        .unwrap();
+    let f = open_rw(&root.join("offset/producer.offset"));
+    let mut old = [0u8; 8];
+    f.read_exact_at(&mut old, 0).unwrap();
+    for (i, b) in value.to_le_bytes().iter().enumerate() {
+        if old[i] != *b {
+            f.write_all_at(&[*b], i as u64).unwrap();
+        }
+    }
 }
 
 /// The bytes of a whole stream record.
@@ -140,8 +148,6 @@ fn a_torn_record_past_a_live_dotnet_producers_offset_is_waited_for_then_read() {
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(100));
                 complete_header(&seg, 10, &rec);
-                // 10 -> 315 (0x0A -> 0x13B): a torn read gives 0x10A or 0x3B, both short of
-                // the record's end.
                 publish(&root, 315);
             });
             let got = c
@@ -254,14 +260,13 @@ fn a_fixed_slot_whose_marker_landed_first_waits_for_publication() {
     drop(lock);
 }
 
-/// Writes `n` records into the store at `root` from another thread, each out of order (marker
-/// and payload, then the header from its last byte to its first), publishing each with an
-/// atomic store to the mapped `producer.offset` it owns (as an mfq producer would, and a .NET
-/// one does). Payloads are 250-270 bytes, so the low byte of a header alone is a wrong length;
-/// segments roll as .NET rolls them (0xEE, a new file named after the offset).
+/// Writes `n` records into the store at `root` as a .NET producer that holds it (`LOCK_SH`),
+/// each out of order (marker and payload, then the header from its last byte to its first),
+/// publishing each once it is whole. Payloads are 250-270 bytes, so the low byte of a header
+/// alone is a wrong length; segments roll as .NET rolls them (0xEE, a new file named after the
+/// offset).
 fn torn_writer(root: &Path, n: usize) -> Vec<Vec<u8>> {
-    let po =
-        OffsetFile::open_owned(&root.join("offset/producer.offset"), 0, Holder::Producer).unwrap();
+    let _lock = dotnet_producer_lock(root);
     let mut seg_start = 0u64;
     let mut seg = open_rw(&seg0(root));
     let mut offset = 0u64;
@@ -292,7 +297,7 @@ fn torn_writer(root: &Path, n: usize) -> Vec<Vec<u8>> {
             }
         }
         offset += rec.len() as u64;
-        po.set(offset);
+        publish(root, offset);
         sent.push(payload);
     }
     sent
@@ -397,4 +402,30 @@ fn consume_wait_and_tail_follow_a_writer_whose_bytes_land_out_of_order() {
             assert!(status.success(), "{which}: {status:?} {err}");
         }
     }
+}
+
+#[test]
+fn a_consumer_follows_an_mfq_producer_by_its_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path().join("store"), Params::stream(SEGMENT).unwrap()).unwrap();
+    let mut c = store
+        .consumer(&ConsumerId::Default, StartAt::Earliest)
+        .unwrap();
+    const N: usize = 2000;
+    let payload = |i: usize| -> Vec<u8> { (0..1 + i % 300).map(|j| (i + j) as u8).collect() };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut p = store.producer(ProducerOptions::default()).unwrap();
+            for i in 0..N {
+                p.append(&payload(i)).unwrap();
+            }
+            // Held open a moment: the consumer reads while a producer is live.
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for i in 0..N {
+            let r = c.next_until(Some(deadline), None).unwrap();
+            assert_eq!(r.expect("in time").payload, payload(i), "record {i}");
+        }
+    });
 }

@@ -82,7 +82,7 @@ impl Reader {
                 }
                 END_MARKER => self.admit(self.offset + self.stride as u64),
                 // Damage, once settled.
-                _ => self.admit(self.offset + 1),
+                _ => self.settled(),
             };
             match gate {
                 Gate::Wait => return Ok(None),

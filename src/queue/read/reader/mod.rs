@@ -6,6 +6,10 @@
 //! producer's cache line per record); the careful path loads it again only when a record lies
 //! past the copy. Bytes past the published offset of a live producer are never reported as
 //! damage: a .NET producer's one-copy write can land in any order (see `published.rs`).
+//! While an mfq producer holds the store (checked every few dozen careful polls, the answer
+//! cached for milliseconds) its markers alone decide, as before the gate: it writes the header,
+//! a fence, the payload, then the marker with release, and the reader then never loads the
+//! cache line of its `producer.offset`. Damage is reported only after a fresh probe.
 //!
 //! Stream segment ends (spec §13): at offset X the segment ends when fewer than 6 bytes remain,
 //! or the byte at X is 0xEE and either the next file `D20(X)` exists or the bytes do not form a
@@ -24,6 +28,7 @@ use crate::queue::format::params::{Format, Params};
 use crate::queue::os::segment::Segment;
 use crate::queue::read::readahead::ReadAhead;
 
+use crate::queue::offline::locks::ProducerHolder;
 use published::Published;
 
 /// How far ahead of the marker it reads a reader asks the CPU to prefetch.
@@ -87,7 +92,17 @@ pub struct Reader {
     fast_end: usize,
     /// The producer's published offset and liveness.
     publication: Published,
+    /// An mfq producer held the store at the last check: its markers alone say a record is
+    /// whole (as they did before the gate), `published` is `u64::MAX` and the producer's
+    /// offset is not loaded.
+    trusted: bool,
+    /// Careful polls since the producer was last checked ([`Reader::check_producer`]).
+    unchecked: u32,
 }
+
+/// The careful path checks who holds the store once per this many polls (and the answer is
+/// itself cached for a few milliseconds), so a spinning reader pays for neither per poll.
+const CHECK_EVERY: u32 = 64;
 
 impl Reader {
     /// A cursor at `offset` (which the caller has checked is a record boundary).
@@ -105,6 +120,8 @@ impl Reader {
             published: 0,
             fast_end: 0,
             publication: Published::new(layout.producer_offset()),
+            trusted: false,
+            unchecked: 0,
             layout,
         }
     }
@@ -224,29 +241,90 @@ impl Reader {
     /// the cached published offset, or, past it, no producer holds the store. When the
     /// published offset has moved since the cache was loaded, the bytes were read before it
     /// and must be read again ([`Gate::Again`]): only bytes read after the acquire load of an
-    /// offset that covers them are whole. `admit(offset + 1)` asks whether the bytes at the
-    /// cursor are settled: only settled bytes are reported as damage.
+    /// offset that covers them are whole.
     #[inline]
     fn admit(&mut self, next: u64) -> Gate {
         if next <= self.published {
             return Gate::Open;
         }
-        let seen = self.publication.load();
-        if seen != self.published {
-            self.published = seen;
-            self.set_fast_end();
+        if let Some(again) = self.reload() {
+            return again;
+        }
+        match self.publication.holder() {
+            Some(_) => Gate::Wait,
+            None => Gate::Open,
+        }
+    }
+
+    /// Whether the bytes at the cursor, which form no record, are settled and so damage:
+    /// published before they were read, or no producer holds the store. Asked afresh (a lock
+    /// probe, not the cached answer), since a damage report follows: a producer that started
+    /// a moment ago, or an mfq producer trusted a moment ago that has since given way to
+    /// another, is not missed.
+    #[cold]
+    fn settled(&mut self) -> Gate {
+        let holder = self.publication.probe();
+        let trusted = holder == Some(ProducerHolder::Mfq);
+        if trusted != self.trusted {
+            self.set_trusted(trusted);
             return Gate::Again;
         }
-        match self.publication.producer_live() {
-            true => Gate::Wait,
-            false => Gate::Open,
+        if trusted || self.offset < self.published {
+            return Gate::Open;
         }
+        if let Some(again) = self.reload() {
+            return again;
+        }
+        match holder {
+            Some(_) => Gate::Wait,
+            None => Gate::Open,
+        }
+    }
+
+    /// Loads the published offset again; [`Gate::Again`] when it moved (the bytes read before
+    /// must be read again).
+    fn reload(&mut self) -> Option<Gate> {
+        let seen = self.publication.load();
+        if seen == self.published {
+            return None;
+        }
+        self.published = seen;
+        self.set_fast_end();
+        Some(Gate::Again)
+    }
+
+    /// Every [`CHECK_EVERY`] careful polls (the first included): whether an mfq producer holds
+    /// the store. Trust in its markers starts or ends here.
+    #[inline]
+    fn check_producer(&mut self) {
+        let due = self.unchecked % CHECK_EVERY == 0;
+        self.unchecked = self.unchecked.wrapping_add(1);
+        if due {
+            let trusted = self.publication.holder() == Some(ProducerHolder::Mfq);
+            if trusted != self.trusted {
+                self.set_trusted(trusted);
+            }
+        }
+    }
+
+    /// Starts or ends trust in the markers alone; ending it drops the fast windows that the
+    /// unbounded published offset had opened.
+    #[cold]
+    fn set_trusted(&mut self, trusted: bool) {
+        self.trusted = trusted;
+        self.published = match trusted {
+            true => u64::MAX,
+            false => self.publication.load(),
+        };
+        self.fast_len = 0;
+        self.set_fast_end();
     }
 
     /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
     /// a next segment behind a zero header (a stream producer that rolled without a 0xEE).
     #[inline]
     pub fn poll(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
+        self.check_producer();
         match self.params.format() {
             Format::Fixed => self.poll_fixed(),
             Format::Stream => self.poll_stream(thorough),

@@ -7,8 +7,10 @@
 //! .NET never syncs `producer.offset`, which can lag the data) they are read as they are.
 //!
 //! The offset is read from a read-only mapping of `producer.offset` (an acquire load, paired
-//! with the producer's store after its copy); liveness (`locks::producer_live`, a lock probe)
-//! only when a record lies past it, and cached for [`LIVE_TTL`].
+//! with the producer's store after its copy); the holder (`locks::producer_holder`, a lock
+//! probe) is cached for [`LIVE_TTL`]. An mfq producer needs no gate (it writes the header, a
+//! release fence, the payload, then the marker with release): while one holds the store the
+//! reader trusts the markers alone and never loads the producer's cache line.
 //!
 //! This module must not decide what bytes mean; it only answers "published up to where?" and
 //! "is a producer live?".
@@ -18,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::queue::format::offsets::OFFSET_FILE_LEN;
-use crate::queue::offline::locks;
+use crate::queue::offline::locks::{self, ProducerHolder};
 use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::Map;
 
@@ -33,8 +35,8 @@ pub(super) struct Published {
     /// When `producer.offset` was last looked for and not mapped (looked for again after
     /// [`LIVE_TTL`]).
     missing_at: Option<Instant>,
-    /// The last liveness answer and when it was given.
-    live: Option<(bool, Instant)>,
+    /// The last answer on the producer and when it was given.
+    holder: Option<(Option<ProducerHolder>, Instant)>,
 }
 
 impl Published {
@@ -44,7 +46,7 @@ impl Published {
             path,
             map: None,
             missing_at: None,
-            live: None,
+            holder: None,
         }
     }
 
@@ -73,19 +75,27 @@ impl Published {
         self.map = map;
     }
 
-    /// Whether a producer (mfq's or .NET's) holds the store, as seen at most [`LIVE_TTL`] ago. A
-    /// probe that fails counts as no producer: the bytes are then read as they are, and damage
-    /// is reported rather than waited on forever.
+    /// Which producer (mfq's or another: .NET's) holds the store, as seen at most
+    /// [`LIVE_TTL`] ago. A probe that fails counts as no producer: the bytes are then read as
+    /// they are, and damage is reported rather than waited on forever.
     #[cold]
-    pub(super) fn producer_live(&mut self) -> bool {
+    pub(super) fn holder(&mut self) -> Option<ProducerHolder> {
         let now = Instant::now();
-        if let Some((live, at)) = self.live {
+        if let Some((holder, at)) = self.holder {
             if now.duration_since(at) < LIVE_TTL {
-                return live;
+                return holder;
             }
         }
-        let live = locks::producer_live(&self.path).unwrap_or(false);
-        self.live = Some((live, now));
-        live
+        self.probe()
+    }
+
+    /// Which producer holds the store now (a lock probe), the answer cached for [`holder`].
+    ///
+    /// [`holder`]: Published::holder
+    #[cold]
+    pub(super) fn probe(&mut self) -> Option<ProducerHolder> {
+        let holder = locks::producer_holder(&self.path).unwrap_or(None);
+        self.holder = Some((holder, Instant::now()));
+        holder
     }
 }

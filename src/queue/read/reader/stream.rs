@@ -213,7 +213,7 @@ impl Reader {
     /// `published.rs`), or bytes to read again when the published offset moved meanwhile.
     #[cold]
     fn damage(&mut self, pos: usize, what: String) -> Result<StreamPoll> {
-        match self.admit(self.offset + 1) {
+        match self.settled() {
             Gate::Open => Err(self.corrupt(pos, what)),
             Gate::Wait => Ok(StreamPoll::Empty),
             Gate::Again => Ok(StreamPoll::Again),
