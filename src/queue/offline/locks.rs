@@ -102,6 +102,36 @@ pub fn is_held(path: &Path) -> Result<bool> {
     }
 }
 
+/// Who holds a store's `producer.offset` as its producer ([`producer_holder`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProducerHolder {
+    /// An mfq producer (its OFD write lock).
+    Mfq,
+    /// Another process's flock: a .NET producer's `LOCK_SH` (or a change's `LOCK_EX`).
+    Other,
+}
+
+/// Which producer holds the store whose `producer.offset` is `path`, if any, for a reader that
+/// must tell a live producer's unpublished bytes from a crashed store's stale offset: an mfq
+/// producer's OFD write lock (seen with `F_OFD_GETLK`, which takes nothing), else any flock (a
+/// .NET producer's `LOCK_SH`, probed as [`is_held`] does, only when no mfq producer is seen).
+/// A missing file has no producer.
+pub(crate) fn producer_holder(path: &Path) -> Result<Option<ProducerHolder>> {
+    let file = match files::open_in_store(path, How::Read) {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if sys::record_lock_holder(&file).ctx("lock", path)?.is_some() {
+        return Ok(Some(ProducerHolder::Mfq));
+    }
+    if !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
+        return Ok(Some(ProducerHolder::Other));
+    }
+    sys::unlock(&file);
+    Ok(None)
+}
+
 /// Exclusive locks on every file a change touches, released when dropped.
 #[derive(Debug, Default)]
 pub(crate) struct LockSet {
@@ -273,6 +303,30 @@ mod tests {
         sys::unlock(&dotnet);
         assert!(!is_held(&p).unwrap());
         own(&b, &p, Holder::Producer).unwrap();
+    }
+
+    #[test]
+    fn a_producer_is_seen_while_an_mfq_owner_or_a_dotnet_opener_holds_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("producer.offset");
+        assert_eq!(producer_holder(&p).unwrap(), None, "missing: no producer");
+        std::fs::write(&p, [0u8; 8]).unwrap();
+        assert_eq!(producer_holder(&p).unwrap(), None);
+        let open = || files::open_in_store(&p, How::ReadWrite).unwrap();
+        let mfq = open();
+        own(&mfq, &p, Holder::Producer).unwrap();
+        assert_eq!(producer_holder(&p).unwrap(), Some(ProducerHolder::Mfq));
+        drop(mfq);
+        assert_eq!(producer_holder(&p).unwrap(), None);
+        let dotnet = open();
+        assert!(sys::try_lock(&dotnet, Lock::Shared).unwrap());
+        assert_eq!(producer_holder(&p).unwrap(), Some(ProducerHolder::Other));
+        assert!(
+            sys::try_lock(&open(), Lock::Shared).unwrap(),
+            "the probe left nothing behind"
+        );
+        drop(dotnet);
+        assert_eq!(producer_holder(&p).unwrap(), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A reader's read-ahead policy: when a reader working through a backlog asks the populate
 //! helper (`prefault.rs`, thread `mfq-readahead`) to map the next window of its segment, and up
 //! to where. The window never goes past the data the producer has published (its
-//! `producer.offset`, read here as a hint only: readiness always comes from the markers), so
+//! `producer.offset`, read here as a hint only: readiness is the reader's to decide), so
 //! it never allocates the pages the writer is about to fault in. A reader that had caught up
 //! with the writer and is a backlog behind again gets the kernel's readahead back.
 //!

@@ -1,13 +1,15 @@
 //! The fixed half of the read cursor: the fast path (one window check, then the end marker),
 //! the careful path that opens the segment holding the cursor by arithmetic, and the record
 //! location of a fixed slot. Fixed records are `stride` bytes, the last of which is the 0xFF
-//! end marker (spec §3).
+//! end marker (spec §3). The fast window ends at the cached published offset, so the fast path
+//! pays nothing for the publication gate; the careful path serves a slot past it only through
+//! `Reader::admit`.
 //!
 //! This module must not move offset files or wait; it answers one poll at a time.
 
 use std::sync::Arc;
 
-use super::{refresh, Reader, RecordLoc, PREFETCH_AHEAD};
+use super::{refresh, Gate, Reader, RecordLoc, AGAIN, PREFETCH_AHEAD};
 use crate::queue::error::{Error, Result};
 use crate::queue::format::codec::END_MARKER;
 use crate::queue::os::segment::Segment;
@@ -30,7 +32,8 @@ impl Reader {
     }
 
     /// After the careful path served the fixed record at `pos`: lets the read-ahead look at
-    /// the position and opens the fast window up to its next look (or the span's end).
+    /// the position and opens the fast window up to its next look (or the span's end), and no
+    /// further than the records that end at or before the cached published offset.
     #[cold]
     pub(super) fn fixed_served(&mut self, pos: usize) {
         if let Some(seg) = &self.seg {
@@ -39,7 +42,12 @@ impl Reader {
             }
         }
         let span = self.seg_end - self.seg_start;
-        self.fast_len = span.min(self.read_ahead.next_look() as u64);
+        // `rel < limit` exactly when `rel + stride <= published - seg_start`.
+        let published = self
+            .published
+            .saturating_sub(self.seg_start)
+            .saturating_sub(self.stride as u64 - 1);
+        self.fast_len = span.min(self.read_ahead.next_look() as u64).min(published);
     }
 
     /// The fixed record at the cursor, which lies at in-file position `pos`.
@@ -58,30 +66,48 @@ impl Reader {
         if self.seg.is_none() || self.offset < self.seg_start || self.offset >= self.seg_end {
             self.open_fixed()?;
         }
-        let Some(seg) = self.seg.as_mut() else {
-            return Ok(None);
-        };
-        let pos = (self.offset - self.seg_start) as usize;
-        let mpos = pos + self.stride - 1;
-        if mpos >= seg.mapped_len() {
-            refresh(seg)?;
-        }
-        match seg.byte(mpos) {
-            END_MARKER => {
-                self.fixed_served(pos);
-                Ok(Some(self.fixed_loc(pos)))
+        for _ in 0..=AGAIN {
+            let Some(seg) = self.seg.as_mut() else {
+                return Ok(None);
+            };
+            let pos = (self.offset - self.seg_start) as usize;
+            let mpos = pos + self.stride - 1;
+            if mpos >= seg.mapped_len() {
+                refresh(seg)?;
             }
-            0 => {
-                seg.reader_caught_up(mpos);
-                Ok(None)
+            let gate = match seg.byte(mpos) {
+                0 => {
+                    seg.reader_caught_up(mpos);
+                    return Ok(None);
+                }
+                END_MARKER => self.admit(self.offset + self.stride as u64),
+                // Damage, once settled.
+                _ => self.settled(),
+            };
+            match gate {
+                Gate::Wait => return Ok(None),
+                Gate::Again => continue,
+                Gate::Open => {}
             }
-            b => Err(Error::Corrupt {
-                path: seg.path().to_path_buf(),
-                pos: mpos as u64,
-                offset: self.offset,
-                what: format!("end marker is {b:#04x}, expected 0xff"),
-            }),
+            // Read again after the gate's loads: the first read may predate them.
+            let seg = self.seg.as_ref().expect("segment open");
+            match seg.byte(mpos) {
+                0 => return Ok(None),
+                END_MARKER => {
+                    self.fixed_served(pos);
+                    return Ok(Some(self.fixed_loc(pos)));
+                }
+                b => {
+                    return Err(Error::Corrupt {
+                        path: seg.path().to_path_buf(),
+                        pos: mpos as u64,
+                        offset: self.offset,
+                        what: format!("end marker is {b:#04x}, expected 0xff"),
+                    })
+                }
+            }
         }
+        Ok(None)
     }
 
     #[cold]

@@ -1,7 +1,15 @@
 //! A read cursor over a store's records, shared by consumers and observers: it finds the
 //! segment for a logical offset, follows segment rolls, and says whether a complete record is
-//! ready at the cursor. It never reads `producer.offset`: readiness comes from the end-marker
-//! bytes alone, as in .NET (no shared cache line between producer and consumer).
+//! ready at the cursor. A record is ready when its end marker is set and it ends at or before
+//! the producer's published offset (`published.rs`), or, past that offset, when no producer
+//! holds the store. The fast paths compare with a cached copy of that offset (no load of the
+//! producer's cache line per record); the careful path loads it again only when a record lies
+//! past the copy. Bytes past the published offset of a live producer are never reported as
+//! damage: a .NET producer's one-copy write can land in any order (see `published.rs`).
+//! While an mfq producer holds the store (checked every few dozen careful polls, the answer
+//! cached for milliseconds) its markers alone decide, as before the gate: it writes the header,
+//! a fence, the payload, then the marker with release, and the reader then never loads the
+//! cache line of its `producer.offset`. Damage is reported only after a fresh probe.
 //!
 //! Stream segment ends (spec §13): at offset X the segment ends when fewer than 6 bytes remain,
 //! or the byte at X is 0xEE and either the next file `D20(X)` exists or the bytes do not form a
@@ -20,8 +28,26 @@ use crate::queue::format::params::{Format, Params};
 use crate::queue::os::segment::Segment;
 use crate::queue::read::readahead::ReadAhead;
 
+use crate::queue::offline::locks::ProducerHolder;
+use published::Published;
+
 /// How far ahead of the marker it reads a reader asks the CPU to prefetch.
 const PREFETCH_AHEAD: usize = 2048;
+
+/// How many times one poll reads bytes again after the published offset moved (each time the
+/// producer published more; a poll that runs out says "nothing yet", and the next one goes on).
+const AGAIN: usize = 4;
+
+/// What the publication gate says of bytes at the cursor ([`Reader::admit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// Published, or no producer holds the store: read them as they are.
+    Open,
+    /// Past a live producer's published offset: not written yet.
+    Wait,
+    /// The published offset moved after they were read: read them again.
+    Again,
+}
 
 /// Where a ready record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,13 +83,31 @@ pub struct Reader {
     next_seg: Option<(Arc<Segment>, usize)>,
     /// Populating the mapping ahead of a cursor that works through a backlog.
     read_ahead: ReadAhead,
+    /// The published offset last loaded: the fast paths serve only records that end at or
+    /// before it.
+    published: u64,
+    /// Stream format: the in-file position of the open segment where the fast path stops:
+    /// its logical length, or the published offset when that lies inside it (so the gate
+    /// costs the fast path nothing: it is the bound it checks a record's end against anyway).
+    fast_end: usize,
+    /// The producer's published offset and liveness.
+    publication: Published,
+    /// An mfq producer held the store at the last check: its markers alone say a record is
+    /// whole (as they did before the gate), `published` is `u64::MAX` and the producer's
+    /// offset is not loaded.
+    trusted: bool,
+    /// Careful polls since the producer was last checked ([`Reader::check_producer`]).
+    unchecked: u32,
 }
+
+/// The careful path checks who holds the store once per this many polls (and the answer is
+/// itself cached for a few milliseconds), so a spinning reader pays for neither per poll.
+const CHECK_EVERY: u32 = 64;
 
 impl Reader {
     /// A cursor at `offset` (which the caller has checked is a record boundary).
     pub fn new(layout: Layout, params: Params, offset: u64) -> Reader {
         Reader {
-            layout,
             params,
             seg: None,
             offset,
@@ -73,6 +117,12 @@ impl Reader {
             fast_len: 0,
             next_seg: None,
             read_ahead: ReadAhead::new(),
+            published: 0,
+            fast_end: 0,
+            publication: Published::new(layout.producer_offset()),
+            trusted: false,
+            unchecked: 0,
+            layout,
         }
     }
 
@@ -138,6 +188,20 @@ impl Reader {
             self.read_ahead.retire(old);
         }
         self.fast_len = 0;
+        self.set_fast_end();
+    }
+
+    /// Sets [`Reader::fast_end`] for the open segment and the cached published offset.
+    fn set_fast_end(&mut self) {
+        self.fast_end = match &self.seg {
+            Some(s) => self
+                .published
+                .saturating_sub(s.start())
+                .min(s.logical_len())
+                .try_into()
+                .unwrap_or(usize::MAX),
+            None => 0,
+        };
     }
 
     /// After a read-ahead look at `pos` (at most once per 16 MiB, not once per record: a reader
@@ -173,10 +237,94 @@ impl Reader {
         self.next_seg.take().filter(|(s, _)| s.start() == start)
     }
 
+    /// Whether the record at the cursor that ends at `next` may be read: it ends at or before
+    /// the cached published offset, or, past it, no producer holds the store. When the
+    /// published offset has moved since the cache was loaded, the bytes were read before it
+    /// and must be read again ([`Gate::Again`]): only bytes read after the acquire load of an
+    /// offset that covers them are whole.
+    #[inline]
+    fn admit(&mut self, next: u64) -> Gate {
+        if next <= self.published {
+            return Gate::Open;
+        }
+        if let Some(again) = self.reload() {
+            return again;
+        }
+        match self.publication.holder() {
+            Some(_) => Gate::Wait,
+            None => Gate::Open,
+        }
+    }
+
+    /// Whether the bytes at the cursor, which form no record, are settled and so damage:
+    /// published before they were read, or no producer holds the store. Asked afresh (a lock
+    /// probe, not the cached answer), since a damage report follows: a producer that started
+    /// a moment ago, or an mfq producer trusted a moment ago that has since given way to
+    /// another, is not missed.
+    #[cold]
+    fn settled(&mut self) -> Gate {
+        let holder = self.publication.probe();
+        let trusted = holder == Some(ProducerHolder::Mfq);
+        if trusted != self.trusted {
+            self.set_trusted(trusted);
+            return Gate::Again;
+        }
+        if trusted || self.offset < self.published {
+            return Gate::Open;
+        }
+        if let Some(again) = self.reload() {
+            return again;
+        }
+        match holder {
+            Some(_) => Gate::Wait,
+            None => Gate::Open,
+        }
+    }
+
+    /// Loads the published offset again; [`Gate::Again`] when it moved (the bytes read before
+    /// must be read again).
+    fn reload(&mut self) -> Option<Gate> {
+        let seen = self.publication.load();
+        if seen == self.published {
+            return None;
+        }
+        self.published = seen;
+        self.set_fast_end();
+        Some(Gate::Again)
+    }
+
+    /// Every [`CHECK_EVERY`] careful polls (the first included): whether an mfq producer holds
+    /// the store. Trust in its markers starts or ends here.
+    #[inline]
+    fn check_producer(&mut self) {
+        let due = self.unchecked % CHECK_EVERY == 0;
+        self.unchecked = self.unchecked.wrapping_add(1);
+        if due {
+            let trusted = self.publication.holder() == Some(ProducerHolder::Mfq);
+            if trusted != self.trusted {
+                self.set_trusted(trusted);
+            }
+        }
+    }
+
+    /// Starts or ends trust in the markers alone; ending it drops the fast windows that the
+    /// unbounded published offset had opened.
+    #[cold]
+    fn set_trusted(&mut self, trusted: bool) {
+        self.trusted = trusted;
+        self.published = match trusted {
+            true => u64::MAX,
+            false => self.publication.load(),
+        };
+        self.fast_len = 0;
+        self.set_fast_end();
+    }
+
     /// Looks for a complete record at the cursor without moving it. `thorough` also checks for
     /// a next segment behind a zero header (a stream producer that rolled without a 0xEE).
     #[inline]
     pub fn poll(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
+        self.check_producer();
         match self.params.format() {
             Format::Fixed => self.poll_fixed(),
             Format::Stream => self.poll_stream(thorough),
@@ -194,4 +342,5 @@ fn refresh(seg: &mut Arc<Segment>) -> Result<bool> {
 }
 
 mod fixed;
+mod published;
 mod stream;

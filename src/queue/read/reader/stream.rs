@@ -1,6 +1,8 @@
 //! The stream half of the read cursor: finding a stream record at the cursor, following
 //! segment ends (0xEE markers, files that end early, segments rolled without a marker), and
 //! opening stream segments. Segment-end rules: see the parent module's header (spec §13).
+//! Every record found (an empty one included) passes the publication gate (`Reader::admit`)
+//! before it is served, and bytes that form no record are damage only once settled.
 //!
 //! This module must not move offset files or wait; it answers one poll at a time.
 
@@ -11,16 +13,26 @@ use crate::queue::format::codec::{
     self, END_MARKER, SEGMENT_END, STREAM_HEADER, STREAM_MIN_RECORD, STREAM_OVERHEAD,
 };
 
-use super::{refresh, Reader, RecordLoc};
+use super::{refresh, Gate, Reader, RecordLoc, AGAIN};
 use crate::queue::format::positions::open_stream;
 use crate::queue::os::segment::Segment;
 
 impl Reader {
     pub(super) fn poll_stream(&mut self, thorough: bool) -> Result<Option<RecordLoc>> {
-        if let Some(loc) = self.stream_fast() {
-            return Ok(Some(loc));
-        }
+        let mut again = 0;
         loop {
+            if let Some(loc) = self.stream_located() {
+                // A whole record with its marker set: ready once published (or nobody writes).
+                match self.admit(loc.next) {
+                    Gate::Open => return Ok(Some(loc)),
+                    Gate::Wait => return Ok(None),
+                    Gate::Again if again < AGAIN => {
+                        again += 1;
+                        continue;
+                    }
+                    Gate::Again => return Ok(None),
+                }
+            }
             if self.seg.is_none() {
                 let seg = self.locate_stream()?;
                 self.set_segment(seg.map(Arc::new), 0);
@@ -30,19 +42,19 @@ impl Reader {
             };
             let pos = (self.offset - seg.start()) as usize;
             let rest = (seg.logical_len() as usize).saturating_sub(pos);
-            if rest < STREAM_MIN_RECORD {
+            let tail = rest < STREAM_MIN_RECORD;
+            let poll = match (tail, rest == STREAM_OVERHEAD) {
                 // A 5-byte tail never gets a 0xEE, but .NET's empty record fits it exactly.
-                if rest == STREAM_OVERHEAD {
-                    if let StreamPoll::Ready(loc) = self.empty_at(pos)? {
-                        return Ok(Some(loc));
-                    }
-                }
-                if self.switch_to_next()? {
-                    continue;
-                }
-                return Ok(None);
-            }
-            match self.stream_at(pos, rest)? {
+                (true, true) => self.empty_at(pos)?,
+                // Any other short tail ends the segment.
+                (true, false) => StreamPoll::End,
+                (false, _) => self.stream_at(pos, rest)?,
+            };
+            let poll = match self.gate(poll) {
+                StreamPoll::Empty if tail => StreamPoll::End,
+                poll => poll,
+            };
+            match poll {
                 StreamPoll::Ready(loc) => return Ok(Some(loc)),
                 StreamPoll::End | StreamPoll::MaybeEnd => {
                     if self.switch_to_next()? {
@@ -62,15 +74,33 @@ impl Reader {
                     }
                     return Ok(None);
                 }
+                StreamPoll::Again if again < AGAIN => again += 1,
+                StreamPoll::Again => return Ok(None),
             }
         }
     }
 
-    /// The common case, without copies: the segment is open, header and marker lie inside the
-    /// mapping, the length is plausible and its low byte is not 0xEE, the marker is set and the
-    /// header is unchanged after the acquire. Anything else goes the careful way.
+    /// The common case, without copies: a record that [`Reader::stream_located_within`] finds
+    /// ending at or before `fast_end`, the segment's end or the cached published offset (the
+    /// bound it checks anyway: the gate adds no work). Anything else goes the careful way.
     #[inline(always)]
     pub(super) fn stream_fast(&self) -> Option<RecordLoc> {
+        self.stream_located_within(self.fast_end)
+    }
+
+    /// A whole record at the cursor by its bytes alone, published or not (the careful path
+    /// decides that).
+    #[inline(always)]
+    fn stream_located(&self) -> Option<RecordLoc> {
+        let end = self.seg.as_ref()?.logical_len();
+        self.stream_located_within(end.try_into().unwrap_or(usize::MAX))
+    }
+
+    /// A whole record at the cursor that ends at or before in-file position `end`: the segment
+    /// is open, header and marker lie inside the mapping, the length is plausible and its low
+    /// byte is not 0xEE, the marker is set and the header is unchanged after the acquire.
+    #[inline(always)]
+    fn stream_located_within(&self, end: usize) -> Option<RecordLoc> {
         let seg = self.seg.as_ref()?;
         let pos = self.offset.checked_sub(seg.start())? as usize;
         let map = seg.map();
@@ -84,7 +114,7 @@ impl Reader {
             return None;
         }
         let len = len as usize;
-        let rest = (seg.logical_len() as usize).saturating_sub(pos);
+        let rest = end.saturating_sub(pos);
         if len > self.params.max_payload() || len + STREAM_OVERHEAD > rest {
             return None;
         }
@@ -112,7 +142,7 @@ impl Reader {
             return match (first, len) {
                 (SEGMENT_END, _) => Ok(StreamPoll::End),
                 (_, 0) => self.empty_at(pos),
-                _ => Err(self.corrupt(pos, format!("record length {len} is impossible here"))),
+                _ => self.damage(pos, format!("record length {len} is impossible here")),
             };
         }
         let l = len as usize;
@@ -134,7 +164,7 @@ impl Reader {
             END_MARKER => Ok(StreamPoll::Ready(loc)),
             _ if first == SEGMENT_END => Ok(StreamPoll::MaybeEnd),
             0 => Ok(StreamPoll::Empty),
-            b => Err(self.corrupt(mpos, format!("end marker is {b:#04x}, expected 0xff"))),
+            b => self.damage(mpos, format!("end marker is {b:#04x}, expected 0xff")),
         }
     }
 
@@ -142,7 +172,8 @@ impl Reader {
     /// is the end marker, else nothing written yet. The header is read again after the
     /// acquire of the marker: mfq's producer writes a record's header before its payload (with
     /// a release fence between), so a first payload byte of 0xFF seen here under a header
-    /// still zero can only be an empty record.
+    /// still zero can only be an empty record. A .NET producer's copy gives no such order: at
+    /// or past its published offset, the caller's gate reads these bytes as not yet written.
     fn empty_at(&mut self, pos: usize) -> Result<StreamPoll> {
         let seg = self.seg.as_mut().expect("segment open");
         let mpos = pos + STREAM_HEADER;
@@ -158,6 +189,35 @@ impl Reader {
             payload_pos: mpos,
             len: 0,
         }))
+    }
+
+    /// What a record that [`Reader::stream_at`] or [`Reader::empty_at`] found is worth once
+    /// publication is considered: a record (an empty one included) past a live producer's
+    /// published offset is not written yet, and one read before the published offset moved
+    /// is read again.
+    fn gate(&mut self, poll: StreamPoll) -> StreamPoll {
+        let (loc, unpublished) = match poll {
+            StreamPoll::Ready(loc) => (loc, StreamPoll::Empty),
+            StreamPoll::RecordOrEnd(loc) => (loc, StreamPoll::MaybeEnd),
+            other => return other,
+        };
+        match self.admit(loc.next) {
+            Gate::Open => poll,
+            Gate::Wait => unpublished,
+            Gate::Again => StreamPoll::Again,
+        }
+    }
+
+    /// Bytes at the cursor that form no record: damage when they are settled (published
+    /// before they were read, or no producer holds the store), else bytes still landing (see
+    /// `published.rs`), or bytes to read again when the published offset moved meanwhile.
+    #[cold]
+    fn damage(&mut self, pos: usize, what: String) -> Result<StreamPoll> {
+        match self.settled() {
+            Gate::Open => Err(self.corrupt(pos, what)),
+            Gate::Wait => Ok(StreamPoll::Empty),
+            Gate::Again => Ok(StreamPoll::Again),
+        }
     }
 
     fn corrupt(&self, pos: usize, what: String) -> Error {
@@ -220,4 +280,6 @@ enum StreamPoll {
     MaybeEnd,
     /// Nothing written yet.
     Empty,
+    /// The published offset moved after these bytes were read: read them again.
+    Again,
 }
