@@ -100,7 +100,10 @@ fn no_bar_into_a_pipe() {
         let out = run_cmd(&mut cmd, b"");
         assert_eq!(stdout(&out).lines().count(), 20_000, "{args:?}");
         let err = stderr(&out);
-        assert!(!err.contains('\x1b') && !err.contains('\r'), "{args:?}: {err:?}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\r'),
+            "{args:?}: {err:?}"
+        );
     }
     for args in [
         vec!["recover", arg(&store), "--check"],

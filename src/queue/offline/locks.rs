@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::queue::error::{Error, Holder, IoContext, Result};
 use crate::queue::format::layout::Layout;
+use crate::queue::offline::holders;
 use crate::queue::os::files::{self, How};
 use crate::queue::os::sys::{self, Lock, RecordHolder};
 
@@ -113,9 +114,11 @@ pub(crate) enum ProducerHolder {
 
 /// Which producer holds the store whose `producer.offset` is `path`, if any, for a reader that
 /// must tell a live producer's unpublished bytes from a crashed store's stale offset: an mfq
-/// producer's OFD write lock (seen with `F_OFD_GETLK`, which takes nothing), else any flock (a
-/// .NET producer's `LOCK_SH`, probed as [`is_held`] does, only when no mfq producer is seen).
-/// A missing file has no producer.
+/// producer's OFD write lock (seen with `F_OFD_GETLK`, which takes nothing), else another
+/// flock (a .NET producer's `LOCK_SH`), as `/proc/locks` lists it, so that the probe
+/// takes no lock a starting .NET process could run into. Only where `/proc/locks` cannot be
+/// read is the file probed as [`is_held`] does (a `LOCK_EX` held for a moment). A missing file
+/// has no producer.
 pub(crate) fn producer_holder(path: &Path) -> Result<Option<ProducerHolder>> {
     let file = match files::open_in_store(path, How::Read) {
         Ok(f) => f,
@@ -124,6 +127,10 @@ pub(crate) fn producer_holder(path: &Path) -> Result<Option<ProducerHolder>> {
     };
     if sys::record_lock_holder(&file).ctx("lock", path)?.is_some() {
         return Ok(Some(ProducerHolder::Mfq));
+    }
+    if let Ok(table) = std::fs::read_to_string("/proc/locks") {
+        let held = !holders::holder_pids(&table, path).is_empty();
+        return Ok(held.then_some(ProducerHolder::Other));
     }
     if !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
         return Ok(Some(ProducerHolder::Other));
