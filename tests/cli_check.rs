@@ -12,21 +12,6 @@ use std::time::{Duration, SystemTime};
 use common::bin::*;
 use common::*;
 
-/// A stream store of 40 records of 25 bytes (segments of 256 bytes), the default consumer at
-/// 500 (lag 20 messages, 500 bytes) and consumer `reports` at 75 (lag 37, 925 bytes).
-fn lagging_store(dir: &Path) -> PathBuf {
-    let store = dir.join("store");
-    let messages: Vec<String> = (1..=40).map(|i| format!("message number {i:05}")).collect();
-    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
-    stream_store(&store, "256", &refs);
-    ok(&run_on(
-        &store,
-        &["consume", "--consumer", "reports", "-n", "3"],
-    ));
-    ok(&run_on(&store, &["consume", "-n", "20"]));
-    store
-}
-
 fn check(store: &Path, args: &[&str]) -> std::process::Output {
     run(&with(&["stat", arg(store), "--check"], args))
 }
@@ -176,6 +161,41 @@ fn a_repair_needed_is_critical_and_an_inexact_lag_is_null() {
     assert!(reports["lag_messages"].is_null(), "{reports}");
     assert_eq!(reports["lag_messages_at_least"], 20);
     assert_eq!(reports["lag_messages_exact"], false);
+}
+
+/// Damage only a scan of the records finds (a torn end marker, a consumer between two record
+/// boundaries) is CRITICAL too: the check inspects as `recover --check` does. A reader at the
+/// torn record reports it (status 1, "torn record"), never "no message available".
+#[test]
+fn damage_in_the_records_is_critical_and_readers_report_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = lagging_store(dir.path());
+    expect(&check(&store, &[]), 0);
+    // The end marker of the record at 75 (25-byte records: its marker is byte 99).
+    let seg = segment(&store, 0);
+    let mut bytes = std::fs::read(&seg).unwrap();
+    assert_eq!(bytes[99], 0xFF);
+    bytes[99] = 0;
+    std::fs::write(&seg, bytes).unwrap();
+    expect(&run(&["recover", arg(&store), "--check"]), 4);
+    let line = expect(&check(&store, &[]), 2);
+    assert!(line.starts_with("CRITICAL: needs repair"), "{line}");
+    let out = run_on(&store, &["consume", "--consumer", "reports"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("torn record"), "{err}");
+    let out = run(&["tail", "-e", arg(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = lagging_store(dir.path());
+    std::fs::write(
+        store.join("offset/consumer.reports.offset"),
+        76u64.to_le_bytes(),
+    )
+    .unwrap();
+    let line = expect(&check(&store, &["--consumer", "reports"]), 2);
+    assert!(line.starts_with("CRITICAL: needs repair"), "{line}");
 }
 
 #[test]

@@ -15,23 +15,6 @@ use std::time::{Duration, Instant};
 use common::bin::*;
 use common::*;
 
-/// A stream store of 40 records of 25 bytes each (20-byte payloads) in segments of 256 bytes
-/// (starts 0, 250, 500, 750), the default consumer at 500 and consumer `reports` at 75.
-fn lagging_store(dir: &Path) -> std::path::PathBuf {
-    let store = dir.join("store");
-    let messages: Vec<String> = (1..=40).map(|i| format!("message number {i:05}")).collect();
-    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
-    stream_store(&store, "256", &refs);
-    ok(&run_on(
-        &store,
-        &["consume", "--consumer", "reports", "-n", "3"],
-    ));
-    ok(&run_on(&store, &["consume", "-n", "20"]));
-    assert_eq!(offset_value(&store, "consumer.reports.offset"), 75);
-    assert_eq!(offset_value(&store, "consumer.offset"), 500);
-    store
-}
-
 fn prune(store: &Path, args: &[&str]) -> std::process::Output {
     run_on(store, &with(&["prune"], args))
 }

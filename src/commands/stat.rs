@@ -45,7 +45,7 @@ pub fn run(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<()> {
 fn gather(global: &GlobalOpts, args: &StatArgs) -> anyhow::Result<StatFacts> {
     let store = resolve::open_store(global, args.store_dir.as_ref())?;
     let path = store.path();
-    stat_facts::gather(&store)
+    stat_facts::gather(&store, args.check)
         .with_context(|| format!("cannot read the state of {}", path.display()))
 }
 

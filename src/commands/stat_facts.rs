@@ -121,9 +121,14 @@ pub struct ConsumerFacts {
     pub holders: Holders,
 }
 
-/// Gathers the facts of an opened store.
-pub fn gather(store: &Store) -> anyhow::Result<StatFacts> {
-    let report = store.inspect_quick()?;
+/// Gathers the facts of an opened store: from the quick inspection, or with `full` from the
+/// inspection `recover --check` makes (the records scanned from the lowest consumer or the
+/// confirmed offset), which finds every repair a store needs.
+pub fn gather(store: &Store, full: bool) -> anyhow::Result<StatFacts> {
+    let report = match full {
+        true => store.inspect()?,
+        false => store.inspect_quick()?,
+    };
     let params = store.params();
     let segs = &report.segments;
     let max_consumer = report.consumers.iter().filter_map(|c| c.offset).max();

@@ -172,3 +172,21 @@ pub fn fixed_message(i: i32) -> Vec<u8> {
         .flat_map(|v| v.to_le_bytes())
         .collect()
 }
+
+/// A stream store of 40 records of 25 bytes at `dir/store` (segments of 256 bytes, starting 0,
+/// 250, 500, 750), the default consumer at 500 (lag 20 messages, 500 bytes) and consumer
+/// `reports` at 75 (lag 37, 925 bytes).
+pub fn lagging_store(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    let messages: Vec<String> = (1..=40).map(|i| format!("message number {i:05}")).collect();
+    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+    stream_store(&store, "256", &refs);
+    bin::ok(&bin::run_on(
+        &store,
+        &["consume", "--consumer", "reports", "-n", "3"],
+    ));
+    bin::ok(&bin::run_on(&store, &["consume", "-n", "20"]));
+    assert_eq!(offset_value(&store, "consumer.reports.offset"), 75);
+    assert_eq!(offset_value(&store, "consumer.offset"), 500);
+    store
+}

@@ -163,7 +163,7 @@ impl Reader {
             END_MARKER if first == SEGMENT_END => Ok(StreamPoll::RecordOrEnd(loc)),
             END_MARKER => Ok(StreamPoll::Ready(loc)),
             _ if first == SEGMENT_END => Ok(StreamPoll::MaybeEnd),
-            0 => Ok(StreamPoll::Empty),
+            0 => self.zero_marker(mpos, loc.next),
             b => self.damage(mpos, format!("end marker is {b:#04x}, expected 0xff")),
         }
     }
@@ -218,6 +218,30 @@ impl Reader {
             Gate::Wait => Ok(StreamPoll::Empty),
             Gate::Again => Ok(StreamPoll::Again),
         }
+    }
+
+    /// A length at the cursor with a zero where its end marker belongs: not written yet, unless
+    /// the record ends at or below the offset the producer has published (the producer, .NET's
+    /// or mfq's, publishes a record only after its copy): then it is torn, whoever holds the
+    /// store. The marker is read again after the acquire load of the published offset, so a
+    /// record published in between is read again, not reported.
+    #[cold]
+    fn zero_marker(&mut self, mpos: usize, next: u64) -> Result<StreamPoll> {
+        let published = self.publication.load();
+        if next > published {
+            return Ok(StreamPoll::Empty);
+        }
+        let seg = self.seg.as_ref().expect("segment open");
+        if seg.byte(mpos) != 0 {
+            return Ok(StreamPoll::Again);
+        }
+        Err(self.corrupt(
+            mpos,
+            format!(
+                "end marker is 0x00, expected 0xff, in a record that ends below the producer \
+                 offset {published} (a torn record)"
+            ),
+        ))
     }
 
     fn corrupt(&self, pos: usize, what: String) -> Error {
