@@ -590,7 +590,7 @@ _mfq() {
             fi
             case "${prev}" in
                 --before)
-                    COMPREPLY=($(compgen -W "consumed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "consumed earliest latest" -- "${cur}"))
                     return 0
                     ;;
                 --store)

@@ -85,7 +85,8 @@ pub struct GlobalOpts {
     pub segment_size: Option<u64>,
 
     /// Print machine-readable JSON instead of text (stat, bench and reports; for consume and
-    /// tail the same as --output json); an error is then one JSON object on standard error.
+    /// tail the same as --output json, unless --output names another layout, which wins); an
+    /// error is then one JSON object on standard error.
     #[arg(long, global = true)]
     pub json: bool,
 }

@@ -514,3 +514,49 @@ fn an_empty_mfq_store_is_an_error_that_names_it() {
     let help = stdout(&run(&["stat", "--help"]));
     assert!(help.contains("$MFQ_STORE"), "{help}");
 }
+
+/// Adversary findings: `prune --before latest|end|earliest`, names that read as a position or
+/// as the producer's confirmed offset refused for consumers, the store named by `produce` and
+/// `prune`, and suggested commands quoted so that they run as written in a shell.
+#[test]
+fn prune_words_reserved_names_store_paths_and_quoted_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fixed_store(dir.path());
+    // earliest deletes nothing; latest deletes what the default consumer (at 50) has passed.
+    let text = stdout(&run(&["prune", arg(&store), "--before", "earliest"]));
+    assert!(text.contains("deleted 0 segment(s)"), "{text}");
+    let abs = std::path::absolute(&store).unwrap();
+    assert!(
+        text.contains(&format!("store {}:", abs.display())),
+        "{text}"
+    );
+    let out = run(&["prune", arg(&store), "--before", "end", "--dry-run"]);
+    let text = stdout(&out);
+    assert!(text.contains("would delete 1 segment(s)"), "{text}");
+    assert_eq!(out.status.code(), Some(6), "{text}{}", stderr(&out));
+    for name in ["confirmed", "latest", "end", "earliest", "beginning"] {
+        let out = run(&["adjust-offset", arg(&store), name, "0", "--create"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("cannot name a consumer"), "{name}: {err}");
+    }
+    let out = run(&["produce", arg(&store), "-m", "m999"]);
+    assert!(
+        stderr(&out).contains(&format!("store {}: produced 1 message", abs.display())),
+        "{}",
+        stderr(&out)
+    );
+    // A store whose path needs quoting: the advice runs as written.
+    let spaced = dir.path().join("my store");
+    std::fs::rename(&store, &spaced).unwrap();
+    let out = run(&["adjust-offset", arg(&spaced), "nope", "0"]);
+    let err = stderr(&out);
+    let cmd = err
+        .split('`')
+        .find(|s| s.starts_with("mfq adjust-offset"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(cmd.contains("'"), "{cmd}");
+    let out = run_cmd(&mut sh(cmd), b"");
+    assert_eq!(out.status.code(), Some(0), "{cmd}: {}", stderr(&out));
+    assert!(spaced.join("offset/consumer.nope.offset").exists());
+}

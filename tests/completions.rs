@@ -80,7 +80,10 @@ fn bash_offers_the_words_values_take() {
     let consume = bash_case(&bash, "mfq__subcmd__consume");
     assert!(consume.contains(r#"compgen -W "all""#), "{consume}");
     let prune = bash_case(&bash, "mfq__subcmd__prune");
-    assert!(prune.contains(r#"compgen -W "consumed""#), "{prune}");
+    assert!(
+        prune.contains(r#"compgen -W "consumed earliest latest""#),
+        "{prune}"
+    );
     let tail = bash_case(&bash, "mfq__subcmd__tail");
     assert!(
         tail.contains(r#"compgen -W "earliest beginning latest end""#),

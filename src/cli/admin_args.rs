@@ -207,8 +207,10 @@ pub struct PruneArgs {
     pub store_dir: Option<PathBuf>,
 
     /// Delete segment files whose records all lie before this offset, or before `consumed`
-    /// (the slowest consumer's offset). Required.
-    #[arg(long, value_name = "OFFSET|consumed", required = true)]
+    /// (the slowest consumer's offset), `latest` (or `end`: the end of the queue, as far as
+    /// consumers and the producer allow) or `earliest` (or `beginning`: deletes nothing).
+    /// Required.
+    #[arg(long, value_name = "OFFSET|consumed|latest", required = true)]
     pub before: PruneBefore,
 
     /// List the segment files that would be deleted without deleting them.

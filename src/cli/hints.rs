@@ -164,6 +164,22 @@ pub fn held_files_text(paths: &[std::path::PathBuf]) -> String {
         .join(", ")
 }
 
+/// `path` as one shell word for a command a message suggests: as it is when it holds only
+/// characters a shell leaves alone, else in single quotes (each `'` as `'\''`); a path that
+/// starts with `-` gets `./` first, so that it is not taken for an option.
+pub fn shell_word(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let text = match text.starts_with('-') {
+        true => format!("./{text}"),
+        false => text.into_owned(),
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text;
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// A hint on its own, as a clause (`run \`mfq recover\``, `stop it first, or pass --force`).
 pub fn hint_text(hint: Hint) -> String {
     let p = phrase(hint);
@@ -209,6 +225,23 @@ pub fn error_line(err: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_survive_a_shell() {
+        use std::path::Path;
+        assert_eq!(shell_word(Path::new("./store")), "./store");
+        assert_eq!(shell_word(Path::new("my store")), "'my store'");
+        assert_eq!(shell_word(Path::new("it's")), "'it'\\''s'");
+        assert_eq!(shell_word(Path::new("-dash")), "./-dash");
+        for p in ["my store", "it's", "-dash", "a$b`c\"d"] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf %s {}", shell_word(Path::new(p)))])
+                .output()
+                .unwrap();
+            let back = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(back.trim_start_matches("./"), p);
+        }
+    }
 
     #[test]
     fn engine_errors_name_no_flag_and_the_command_line_adds_them() {

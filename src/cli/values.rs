@@ -118,6 +118,11 @@ pub enum PruneBefore {
     Offset(u64),
     /// Remove segments every consumer has passed (the slowest consumer's offset).
     Consumed,
+    /// `earliest` (or `beginning`): the oldest stored record (deletes nothing).
+    Earliest,
+    /// `latest` (or `end`): the end of the queue (every segment before the producer's, as far
+    /// as consumers allow).
+    Latest,
 }
 
 /// Which segment `dump-segment` reads: a file path, or a segment named by its start offset
@@ -187,10 +192,18 @@ impl FromStr for Position {
 impl FromStr for PruneBefore {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        if text.eq_ignore_ascii_case("consumed") {
-            return Ok(PruneBefore::Consumed);
+        let lower = text.to_ascii_lowercase();
+        match lower.as_str() {
+            "consumed" => return Ok(PruneBefore::Consumed),
+            "earliest" | "beginning" => return Ok(PruneBefore::Earliest),
+            "latest" | "end" => return Ok(PruneBefore::Latest),
+            _ => {}
         }
-        number(text, "an offset (a number or `consumed`)").map(PruneBefore::Offset)
+        number(
+            text,
+            "an offset (a number, `consumed`, `earliest` or `latest`)",
+        )
+        .map(PruneBefore::Offset)
     }
 }
 

@@ -192,7 +192,7 @@ fn hint(err: queue::Error, store: &Store, target: &Target, position: Position) -
             };
             anyhow::anyhow!(
                 "{err}; to create it, run `mfq adjust-offset {} {} {at} --create`",
-                store.path().display(),
+                hints::shell_word(store.path()),
                 target.name()
             )
         }

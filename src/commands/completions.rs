@@ -52,7 +52,7 @@ const WORDS: [(&str, &str, &[&str]); 5] = [
         "third",
         &["earliest", "beginning", "latest", "end"],
     ),
-    ("prune", "before", &["consumed"]),
+    ("prune", "before", &["consumed", "earliest", "latest"]),
 ];
 
 /// The command line definition with the words of [`WORDS`] as possible values, for the

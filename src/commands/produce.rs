@@ -70,7 +70,7 @@ pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
     let closed = producer
         .close()
         .context("cannot flush the written messages to disk");
-    print_summary(&sink.summary, global.json)?;
+    print_summary(&sink.summary, global.json, &path)?;
     fed.and(closed)
 }
 
@@ -140,7 +140,7 @@ impl Sink {
 }
 
 /// The summary on standard error, or as JSON on standard output.
-fn print_summary(s: &Summary, json: bool) -> anyhow::Result<()> {
+fn print_summary(s: &Summary, json: bool, store: &std::path::Path) -> anyhow::Result<()> {
     if json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer(&mut out, &crate::render::json::Line::new(s))?;
@@ -148,9 +148,14 @@ fn print_summary(s: &Summary, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let plural = if s.messages == 1 { "" } else { "s" };
+    // The store is named absolute, so that a stale $MFQ_STORE is seen at once.
+    let store = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
     note(format_args!(
-        "produced {} message{plural} ({} bytes); producer offset {}",
-        s.messages, s.bytes, s.producer_offset
+        "store {}: produced {} message{plural} ({} bytes); producer offset {}",
+        store.display(),
+        s.messages,
+        s.bytes,
+        s.producer_offset
     ));
     Ok(())
 }

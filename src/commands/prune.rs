@@ -60,6 +60,8 @@ fn prune_store(
         PruneBefore::Offset(o) => o,
         // Without consumer.offset, the default consumer counts at 0 (see queue::prune).
         PruneBefore::Consumed => prune::slowest_consumer(layout).with_context(what)?.1,
+        PruneBefore::Earliest => store.earliest_offset().with_context(what)?,
+        PruneBefore::Latest => store.data_end().with_context(what)?,
     };
     let plan = prune::plan_prune(layout, params, before, args.force).with_context(what)?;
     // What a real run would do now: stop at the first held segment, leave these consumers.
@@ -103,7 +105,7 @@ fn prune_store(
     if global.json {
         print_json(&plan, pruned.as_ref(), &outcome, args.dry_run)?;
     } else {
-        print_text(&plan, pruned.as_ref(), &outcome)?;
+        print_text(&plan, pruned.as_ref(), &outcome, path)?;
     }
     verdict(args, store, path, &plan, &outcome)
 }
@@ -173,7 +175,7 @@ fn blockers(store: &Store, path: &Path, plan: &PrunePlan) -> anyhow::Result<Vec<
     // The consumers a forced prune would leave behind are exactly the ones in the way.
     let forced = prune::plan_prune(store.layout(), store.params(), plan.before, true)?;
     let behind = prune::left_behind(store.layout(), store.params(), &forced, forced.delete.len())?;
-    let store_arg = path.display();
+    let store_arg = crate::cli::hints::shell_word(path);
     for c in &behind {
         let skip = match c.skipped_records {
             Some(n) => format!("skipping {n} record(s)"),
@@ -206,9 +208,9 @@ fn blockers(store: &Store, path: &Path, plan: &PrunePlan) -> anyhow::Result<Vec<
             }
             KeepReason::Producer { offset } => {
                 let text = format!(
-                    "the producer offset {offset} is in {} (the segment stays while the \
-                     producer writes in it; pass --force to delete it anyway)",
-                    name_of(&k.segment.path)
+                    "the producer offset {offset} lies before the offset asked for: the segment \
+                     that holds it and those after it stay while the producer writes there \
+                     (pass --force to delete them anyway)"
                 );
                 if !out.contains(&text) {
                     out.push(text);
@@ -245,7 +247,14 @@ fn consumer_text(name: &str) -> String {
     }
 }
 
-fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>, outcome: &Outcome) -> anyhow::Result<()> {
+fn print_text(
+    plan: &PrunePlan,
+    pruned: Option<&Pruned>,
+    outcome: &Outcome,
+    store: &Path,
+) -> anyhow::Result<()> {
+    // The store is named absolute, so that a stale $MFQ_STORE is seen at once.
+    let store = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
     let mut out = std::io::stdout().lock();
     for (i, seg) in plan.delete.iter().enumerate() {
         let held_here = outcome.held.as_ref().is_some_and(|(p, _)| *p == seg.path);
@@ -269,7 +278,7 @@ fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>, outcome: &Outcome) -> a
                 )
             }
             KeepReason::Producer { offset } => {
-                format!("it holds the producer offset {offset} (--force overrides)")
+                format!("it holds or follows the producer offset {offset} (--force overrides)")
             }
         };
         writeln!(out, "kept {}  ({why})", name(&k.segment))?;
@@ -316,13 +325,15 @@ fn print_text(plan: &PrunePlan, pruned: Option<&Pruned>, outcome: &Outcome) -> a
     match pruned {
         None => writeln!(
             out,
-            "dry run: would delete {} segment(s), freeing {}",
+            "store {}: dry run: would delete {} segment(s), freeing {}",
+            store.display(),
             outcome.deleted,
             bytes_text(freed)
         )?,
         Some(p) => writeln!(
             out,
-            "deleted {} segment(s), freed {}",
+            "store {}: deleted {} segment(s), freed {}",
+            store.display(),
             p.deleted.len(),
             bytes_text(p.bytes())
         )?,

@@ -129,6 +129,16 @@ pub fn consumer_id(name: Option<&str>) -> anyhow::Result<queue::ConsumerId> {
 /// Why a consumer name is reserved, if it is.
 fn reserved(name: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
+    if lower == "confirmed" {
+        return Some(
+            "`confirmed` names the producer's confirmed offset in what mfq prints".to_string(),
+        );
+    }
+    if ["earliest", "beginning", "latest", "end"].contains(&lower.as_str()) {
+        return Some(format!(
+            "`{lower}` is a position (adjust-offset takes `TARGET POSITION`)"
+        ));
+    }
     let file = lower.strip_suffix(".offset").unwrap_or(&lower);
     if file == "producer" || file.starts_with("producer.") {
         return Some(format!(
@@ -196,6 +206,9 @@ mod tests {
             ("consumer.reports", "consumer named reports"),
             ("consumer.reports.offset", "consumer named reports"),
             ("consumer.offset", "default consumer"),
+            ("confirmed", "confirmed offset"),
+            ("latest", "is a position"),
+            ("Beginning", "is a position"),
         ] {
             let err = consumer_id(Some(name)).unwrap_err().to_string();
             assert!(err.contains(says), "{name}: {err}");
