@@ -193,8 +193,8 @@ pub enum Command {
     /// Check a store and repair torn writes and damaged offset files
     ///
     /// With --check, changes nothing and exits 0 when the store is sound, 4 when a
-    /// repair is needed. Refuses with exit status 5 while a live process holds the
-    /// store, unless --force.
+    /// repair is needed. Refuses with exit status 5 while a live process holds a
+    /// file the repair must change, unless --force.
     ///
     /// Examples:
     ///   mfq recover --check ./store

@@ -546,6 +546,9 @@ fn prune_words_reserved_names_store_paths_and_quoted_advice() {
         "{}",
         stderr(&out)
     );
+    // Past the end is out of range, not "not on a record boundary".
+    let err = stderr(&run(&["tail", "-e", arg(&store), "--from", "99999"]));
+    assert!(err.contains("offset 99999 is outside the store"), "{err}");
     // A store whose path needs quoting: the advice runs as written.
     let spaced = dir.path().join("my store");
     std::fs::rename(&store, &spaced).unwrap();

@@ -221,7 +221,8 @@ fn write_plan(out: &mut impl Write, plan: &Plan, save_to: Option<&Path>) -> anyh
         writeln!(
             out,
             "  this removes confirmed messages: bytes {}..{} lie below the confirmed offset {} \
-             ({} complete records); only with --force",
+             ({} complete records counted up to the first damage, more may follow it); only \
+             with --force",
             l.from, l.to, l.confirmed, l.records
         )?;
     }

@@ -512,7 +512,18 @@ impl Extent {
         if self.params.format() == Format::Stream && self.producer == Some(offset) {
             return Ok(());
         }
-        check_boundary(&self.params, &self.segs, offset)
+        // An offset no boundary check accepts past the end of the records is out of range,
+        // not misaligned: there is no record to be nearest to.
+        check_boundary(&self.params, &self.segs, offset).map_err(|e| match self.records_end() {
+            Ok(latest) if offset > latest && matches!(e, Error::Misaligned { .. }) => {
+                Error::OutOfRange {
+                    offset,
+                    earliest,
+                    latest,
+                }
+            }
+            _ => e,
+        })
     }
 
     /// Checks that `offset` lies in `[earliest, data end]` and that a reader may start there.
