@@ -266,4 +266,24 @@ fn an_ambiguous_record_size_is_a_usage_error_naming_the_candidates() {
     let out = bin::run(&["tail", "-e", arg(&c.store), "--record-size", "16"]);
     assert_eq!(out.status.code(), Some(0), "{}", bin::stderr(&out));
     assert!(!bin::stdout(&out).is_empty());
+    // A command that writes, given the record size, remembers it in mfq.json (which .NET
+    // ignores): the next command needs no option.
+    let move_consumer = ["adjust-offset", arg(&c.store), "consumer", "0"];
+    let out = bin::run(&[&move_consumer[..], &["--record-size", "16", "--dry-run"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", bin::stderr(&out));
+    assert!(
+        !c.store.join("mfq.json").exists(),
+        "a dry run writes nothing"
+    );
+    let out = bin::run(&[&move_consumer[..], &["--record-size", "16"]].concat());
+    assert!(bin::stderr(&out).contains("recorded the parameters in"));
+    let out = bin::run(&["stat", arg(&c.store)]);
+    assert_eq!(out.status.code(), Some(0), "{}", bin::stderr(&out));
+    let out = bin::run(&["consume", arg(&c.store), "-n", "all"]);
+    assert_eq!(
+        bin::stdout(&out).lines().count(),
+        152,
+        "{}",
+        bin::stderr(&out)
+    );
 }

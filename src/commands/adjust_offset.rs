@@ -42,7 +42,11 @@ pub fn run(global: &GlobalOpts, args: &AdjustOffsetArgs) -> anyhow::Result<()> {
         Some(p) => adjust(global, args, &store, &target, p),
         None => delete(global, args, &store, &target),
     }
-    .context(what)
+    .context(what)?;
+    match args.dry_run {
+        true => Ok(()),
+        false => resolve::remember_params(&store),
+    }
 }
 
 fn adjust(

@@ -30,7 +30,11 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
     let path = resolve::store_path(global, args.store_dir.as_ref());
     let what = format!("cannot prune {}", path.display());
     let store = resolve::open_at(&path, &resolve::params_request(global)).context(what.clone())?;
-    prune_store(global, args, &store, &path)
+    let result = prune_store(global, args, &store, &path);
+    if !args.dry_run {
+        resolve::remember_params(&store)?;
+    }
+    result
 }
 
 /// What a prune did or would do, beyond the plan: where it stopped and whom it left behind.

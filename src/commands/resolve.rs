@@ -158,6 +158,26 @@ fn reserved(name: &str) -> Option<String> {
     }
 }
 
+/// After a command that writes opened `store` with parameters given on the command line:
+/// when the files alone do not show them (a .NET fixed store that fits several record sizes),
+/// records them in `mfq.json`, as `recover` does, so that the next command needs no options
+/// (the .NET libraries ignore the file). Says so on standard error.
+pub fn remember_params(store: &Store) -> anyhow::Result<()> {
+    let recorded = queue::recovery::keep_params_known(
+        store.layout(),
+        store.params(),
+        store.params_source(),
+    )
+    .with_context(|| format!("cannot record the parameters of {}", store.path().display()))?;
+    if let Some(p) = recorded {
+        eprintln!(
+            "mfq: recorded the parameters in {}: the files alone do not show them",
+            p.display()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
