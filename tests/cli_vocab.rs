@@ -522,6 +522,16 @@ fn an_empty_mfq_store_is_an_error_that_names_it() {
 fn prune_words_reserved_names_store_paths_and_quoted_advice() {
     let dir = tempfile::tempdir().unwrap();
     let store = fixed_store(dir.path());
+    // dump-segment --offset takes the words too: the oldest record, the newest segment.
+    let text = stdout(&run(&[
+        "dump-segment",
+        arg(&store),
+        "--offset",
+        "beginning",
+    ]));
+    assert!(text.contains("commitlog/00000000000000000000"), "{text}");
+    let text = stdout(&run(&["dump-segment", arg(&store), "--offset", "latest"]));
+    assert!(text.contains("commitlog/00000000000000000080"), "{text}");
     // earliest deletes nothing; latest deletes what the default consumer (at 50) has passed.
     let text = stdout(&run(&["prune", arg(&store), "--before", "earliest"]));
     assert!(text.contains("deleted 0 segment(s)"), "{text}");

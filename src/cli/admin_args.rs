@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use super::values::{PayloadEncoding, Position, PruneBefore, SegmentRef};
+use super::values::{DumpAt, PayloadEncoding, Position, PruneBefore, SegmentRef};
 
 /// `mfq stat [STORE]`.
 #[derive(Args, Debug, Clone)]
@@ -70,9 +70,11 @@ pub struct DumpSegmentArgs {
     pub segment: Option<SegmentRef>,
 
     /// Start at the record at or containing this queue offset (--limit counts from there), in
-    /// the segment holding it (or in SEGMENT, which must hold it). Default: the segment's start.
-    #[arg(long, value_name = "N")]
-    pub offset: Option<u64>,
+    /// the segment holding it (or in SEGMENT, which must hold it); `earliest` (or `beginning`)
+    /// is the oldest stored record, `latest` (or `end`) the newest segment from its start.
+    /// Default: the segment's start.
+    #[arg(long, value_name = "N|earliest|latest")]
+    pub offset: Option<DumpAt>,
 
     /// Also print each record's bytes as a hex dump. Default: a one-line preview per record.
     #[arg(long)]

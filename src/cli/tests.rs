@@ -235,8 +235,12 @@ fn dump_segment_takes_store_segment_and_offset() {
     };
     assert_eq!(
         (d.first, d.segment, d.offset, d.hex),
-        (None, None, Some(9), true)
+        (None, None, Some(DumpAt::Offset(9)), true)
     );
+    let Command::DumpSegment(d) = parse(&["dump-segment", "--offset", "end"]).command else {
+        panic!("expected dump-segment")
+    };
+    assert_eq!(d.offset, Some(DumpAt::Latest));
     let Command::DumpSegment(d) =
         parse(&["dump-segment", "./s", "4096", "--offset", "5000"]).command
     else {
@@ -245,7 +249,7 @@ fn dump_segment_takes_store_segment_and_offset() {
     assert_eq!(d.first, Some(PathBuf::from("./s")));
     assert_eq!(
         (d.segment, d.offset),
-        (Some(SegmentRef::Start(4096)), Some(5000))
+        (Some(SegmentRef::Start(4096)), Some(DumpAt::Offset(5000)))
     );
     assert_eq!(
         parse_err(&["dump-segment"]).kind(),

@@ -125,6 +125,29 @@ pub enum PruneBefore {
     Latest,
 }
 
+/// Where `dump-segment --offset` starts: a queue offset, `earliest` (or `beginning`: the
+/// oldest stored record) or `latest` (or `end`: the newest segment, from its start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpAt {
+    /// The record at or containing this offset.
+    Offset(u64),
+    /// The oldest stored record.
+    Earliest,
+    /// The start of the newest segment.
+    Latest,
+}
+
+impl FromStr for DumpAt {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "earliest" | "beginning" => Ok(DumpAt::Earliest),
+            "latest" | "end" => Ok(DumpAt::Latest),
+            _ => number(text, "an offset (a number, `earliest` or `latest`)").map(DumpAt::Offset),
+        }
+    }
+}
+
 /// Which segment `dump-segment` reads: a file path, or a segment named by its start offset
 /// (a 20-digit file name like `00000000000000004096` or a plain number like `4096`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -25,7 +25,7 @@ mod rows;
 use self::rows::{Dump, Row, Summary};
 use super::output::payload_encoding;
 use super::resolve;
-use crate::cli::values::SegmentRef;
+use crate::cli::values::{DumpAt, SegmentRef};
 use crate::cli::{DumpSegmentArgs, GlobalOpts};
 use crate::exit::{Exit, ExitStatus};
 use crate::render::json::Line;
@@ -38,9 +38,11 @@ const PREVIEW: usize = 48;
 /// Runs `mfq dump-segment`.
 pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
     let encoding = payload_encoding(global.json, args.payload)?;
-    let (path, start, params, gaps) = locate(global, args).context("cannot find the segment")?;
+    let at = offset_of(global, args).context("cannot find the segment")?;
+    let (path, start, params, gaps) =
+        locate(global, args, at).context("cannot find the segment")?;
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
-    let from = args.offset.unwrap_or(start);
+    let from = at.unwrap_or(start);
     let need = rows::bytes_needed(&params);
     let sum = positions::with_file_bytes(&path, need, |bytes, file_len| {
         let Dump {
@@ -54,7 +56,7 @@ pub fn run(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<()> {
             let shown = (&rows[..], more, encoding);
             print_json(&path, start, &params, file, shown, &summary)?;
         } else {
-            let shown = (start, args.offset);
+            let shown = (start, at);
             print_text(&path, shown, &params, file, &rows, more, &summary, args.hex)?;
         }
         anyhow::Ok(summary)
@@ -119,15 +121,32 @@ fn which(args: &DumpSegmentArgs) -> (Option<PathBuf>, Option<SegmentRef>) {
     }
 }
 
+/// `--offset` as a queue offset: `earliest` is the store's oldest record, `latest` the start
+/// of its newest segment.
+fn offset_of(global: &GlobalOpts, args: &DumpSegmentArgs) -> anyhow::Result<Option<u64>> {
+    let word = match args.offset {
+        None => return Ok(None),
+        Some(DumpAt::Offset(o)) => return Ok(Some(o)),
+        Some(word) => word,
+    };
+    let (store_arg, _) = which(args);
+    let store = resolve::open_store(global, store_arg.as_ref())?;
+    Ok(Some(match word {
+        DumpAt::Earliest => store.earliest_offset()?,
+        _ => store.segments()?.last().map_or(0, |s| s.start),
+    }))
+}
+
 /// The segment file, its start offset, the store parameters to read it with, and the store's
 /// recorded gaps (none for a file outside a store).
 fn locate(
     global: &GlobalOpts,
     args: &DumpSegmentArgs,
+    at: Option<u64>,
 ) -> anyhow::Result<(PathBuf, u64, Params, Gaps)> {
     let (store_arg, segment) = which(args);
     let store_arg = store_arg.as_ref();
-    let found = match (&segment, args.offset) {
+    let found = match (&segment, at) {
         (Some(SegmentRef::Path(p)), _) => {
             let start = p
                 .file_name()
@@ -181,7 +200,7 @@ fn locate(
         }
     };
     let (_, start, params, _) = &found;
-    if let Some(o) = args.offset.filter(|_| segment.is_some()) {
+    if let Some(o) = at.filter(|_| segment.is_some()) {
         let end = start.saturating_add(params.span());
         if o < *start || o >= end {
             anyhow::bail!(
