@@ -115,10 +115,10 @@ pub(crate) enum ProducerHolder {
 /// Which producer holds the store whose `producer.offset` is `path`, if any, for a reader that
 /// must tell a live producer's unpublished bytes from a crashed store's stale offset: an mfq
 /// producer's OFD write lock (seen with `F_OFD_GETLK`, which takes nothing), else another
-/// flock (a .NET producer's `LOCK_SH`), as `/proc/locks` lists it, so that the probe
-/// takes no lock a starting .NET process could run into. Only where `/proc/locks` cannot be
-/// read is the file probed as [`is_held`] does (a `LOCK_EX` held for a moment). A missing file
-/// has no producer.
+/// flock (a .NET producer's `LOCK_SH`), as `/proc/locks` lists it, which takes no lock a
+/// starting .NET process could run into while one runs. When the table lists none (or cannot
+/// be read) the file is probed as [`is_held`] does (a `LOCK_EX` held for a moment). A missing
+/// file has no producer.
 pub(crate) fn producer_holder(path: &Path) -> Result<Option<ProducerHolder>> {
     let file = match files::open_in_store(path, How::Read) {
         Ok(f) => f,
@@ -128,9 +128,13 @@ pub(crate) fn producer_holder(path: &Path) -> Result<Option<ProducerHolder>> {
     if sys::record_lock_holder(&file).ctx("lock", path)?.is_some() {
         return Ok(Some(ProducerHolder::Mfq));
     }
+    // `/proc/locks` can miss an entry while locks change under a read of many pages, so it
+    // only ever says yes; a no is confirmed by the probe (while a .NET producer runs it holds
+    // its lock and the table lists it, so the probe runs only for a store without one).
     if let Ok(table) = std::fs::read_to_string("/proc/locks") {
-        let held = !holders::holder_pids(&table, path).is_empty();
-        return Ok(held.then_some(ProducerHolder::Other));
+        if !holders::holder_pids(&table, path).is_empty() {
+            return Ok(Some(ProducerHolder::Other));
+        }
     }
     if !sys::try_lock(&file, Lock::Exclusive).ctx("lock", path)? {
         return Ok(Some(ProducerHolder::Other));
