@@ -77,18 +77,7 @@ fn a_prune_reports_segments_deleted_up_to_the_total() {
 fn no_bar_into_a_pipe() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let input: String = (0..20_000).map(|i| format!("{i:039}\n")).collect();
-    ok(&run_in(
-        &[
-            "produce",
-            arg(&store),
-            "--format",
-            "stream",
-            "--segment-size",
-            "64KiB",
-        ],
-        input.as_bytes(),
-    ));
+    stream_store_of_20000(&store);
     for args in [
         vec!["consume", arg(&store), "-n", "all", "--peek"],
         vec!["consume", arg(&store), "-n", "all"],

@@ -140,18 +140,7 @@ fn force_dry_run_lists_the_consumers_left_behind() {
 fn a_reader_holding_a_segment_makes_prune_exit_5_naming_its_pid() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let input: String = (0..20_000).map(|i| format!("{i:039}\n")).collect();
-    ok(&run_in(
-        &[
-            "produce",
-            arg(&store),
-            "--format",
-            "stream",
-            "--segment-size",
-            "64KiB",
-        ],
-        input.as_bytes(),
-    ));
+    stream_store_of_20000(&store);
     let mut reader = mfq()
         .args(["consume", arg(&store), "--consumer", "r", "-n", "all"])
         .stdout(Stdio::piped())

@@ -45,7 +45,7 @@ pub fn run(global: &GlobalOpts, args: &AdjustOffsetArgs) -> anyhow::Result<()> {
     .context(what)?;
     match args.dry_run {
         true => Ok(()),
-        false => resolve::remember_params(&store),
+        false => resolve::remember_params(global, &store),
     }
 }
 

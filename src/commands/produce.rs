@@ -40,7 +40,7 @@ pub fn run(global: &GlobalOpts, args: &ProduceArgs) -> anyhow::Result<()> {
     let path = resolve::store_path(global, args.store_dir.as_ref());
     let store = Store::open_or_create(&path, &resolve::params_request(global))
         .with_context(|| format!("cannot open store {}", path.display()))?;
-    resolve::remember_params(&store)?;
+    resolve::remember_params(global, &store)?;
     let params = *store.params();
     if args.pad && params.record_size().is_none() {
         bail!(

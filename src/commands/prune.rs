@@ -32,7 +32,7 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> anyhow::Result<()> {
     let store = resolve::open_at(&path, &resolve::params_request(global)).context(what.clone())?;
     let result = prune_store(global, args, &store, &path);
     if !args.dry_run {
-        resolve::remember_params(&store)?;
+        resolve::remember_params(global, &store)?;
     }
     result
 }

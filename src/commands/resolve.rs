@@ -158,11 +158,17 @@ fn reserved(name: &str) -> Option<String> {
     }
 }
 
-/// After a command that writes opened `store` with parameters given on the command line:
+/// After a command that writes opened `store` with parameters given on the command line
+/// (`global`):
 /// when the files alone do not show them (a .NET fixed store that fits several record sizes),
 /// records them in `mfq.json`, as `recover` does, so that the next command needs no options
 /// (the .NET libraries ignore the file). Says so on standard error.
-pub fn remember_params(store: &Store) -> anyhow::Result<()> {
+pub fn remember_params(global: &GlobalOpts, store: &Store) -> anyhow::Result<()> {
+    // Without options the parameters came from mfq.json or the files, which show them: no
+    // second inference on every start.
+    if params_request(global) == ParamsRequest::default() {
+        return Ok(());
+    }
     let recorded = queue::recovery::keep_params_known(
         store.layout(),
         store.params(),

@@ -190,3 +190,18 @@ pub fn lagging_store(dir: &Path) -> PathBuf {
     assert_eq!(offset_value(&store, "consumer.offset"), 500);
     store
 }
+
+/// A stream store at `store` (64 KiB segments) holding 20,000 records, each 39 zero-padded
+/// digits (`0...0` to `0...19999`), written with the binary.
+pub fn stream_store_of_20000(store: &Path) {
+    let input: String = (0..20_000).map(|i| format!("{i:039}\n")).collect();
+    let args = [
+        "produce",
+        bin::arg(store),
+        "--format",
+        "stream",
+        "--segment-size",
+        "64KiB",
+    ];
+    bin::ok(&bin::run_in(&args, input.as_bytes()));
+}
