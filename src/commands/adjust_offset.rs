@@ -96,7 +96,13 @@ fn adjust(
         changed,
         created,
     };
-    print(global, &store_shown(store), &adj, done, &held)
+    print(
+        global,
+        &resolve::shown_path(store.path()),
+        &adj,
+        done,
+        &held,
+    )
 }
 
 /// Whether a path names anything (a symlink is not followed).
@@ -125,7 +131,13 @@ fn delete(
     if !args.dry_run {
         admin::apply_delete(store.layout(), &del, args.force)?;
     }
-    print_delete(global, &store_shown(store), &del, args.dry_run, &held)
+    print_delete(
+        global,
+        &resolve::shown_path(store.path()),
+        &del,
+        args.dry_run,
+        &held,
+    )
 }
 
 /// Refuses (exit 5) a change of files a live process holds, unless `--force` or `--dry-run`.
@@ -228,11 +240,6 @@ fn held<'a>(paths: impl IntoIterator<Item = &'a Path>) -> anyhow::Result<Vec<Pat
 fn shown(held: &[PathBuf]) -> String {
     let shown: Vec<String> = held.iter().map(|p| p.display().to_string()).collect();
     shown.join(", ")
-}
-
-/// The store's path as shown: absolute, so that a stale $MFQ_STORE is seen at once.
-fn store_shown(store: &Store) -> PathBuf {
-    std::path::absolute(store.path()).unwrap_or_else(|_| store.path().to_path_buf())
 }
 
 /// The name of a change in the output: `producer`, `confirmed`, `consumer` or

@@ -149,8 +149,7 @@ fn print_summary(s: &Summary, json: bool, store: &std::path::Path) -> anyhow::Re
         return Ok(());
     }
     let plural = if s.messages == 1 { "" } else { "s" };
-    // The store is named absolute, so that a stale $MFQ_STORE is seen at once.
-    let store = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
+    let store = resolve::shown_path(store);
     note(format_args!(
         "store {}: produced {} message{plural} ({} bytes); producer offset {}",
         store.display(),

@@ -257,8 +257,7 @@ fn print_text(
     outcome: &Outcome,
     store: &Path,
 ) -> anyhow::Result<()> {
-    // The store is named absolute, so that a stale $MFQ_STORE is seen at once.
-    let store = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
+    let store = resolve::shown_path(store);
     let mut out = std::io::stdout().lock();
     for (i, seg) in plan.delete.iter().enumerate() {
         let held_here = outcome.held.as_ref().is_some_and(|(p, _)| *p == seg.path);

@@ -158,6 +158,12 @@ fn reserved(name: &str) -> Option<String> {
     }
 }
 
+/// A store's path as mutating commands name it: absolute, so that a stale `MFQ_STORE` or
+/// current directory is seen at once.
+pub fn shown_path(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// After a command that writes opened `store` with parameters given on the command line
 /// (`global`):
 /// when the files alone do not show them (a .NET fixed store that fits several record sizes),
