@@ -11,7 +11,8 @@
 #
 # Environment: ROUNDS (alternations, default 5), N (64-byte records, default 4,000,000),
 # FIGURES_DIR (scratch folder, default a new one under $TMPDIR or /tmp, removed at the end),
-# CARGO_TARGET_DIR (where the binaries are built).
+# CARGO_TARGET_DIR (where the binaries are built), MFQ_BIN (measure this mfq binary instead of
+# building one: the way to print the figures of an older commit, e.g. before and after a change).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
@@ -19,8 +20,12 @@ ROUNDS=${ROUNDS:-5}
 N=${N:-4000000}
 N4K=${N4K:-50000}
 target=${CARGO_TARGET_DIR:-target}
-cargo build -q --release --bin mfq --examples
-MFQ=$PWD/$target/release/mfq
+if [[ -n ${MFQ_BIN:-} ]]; then
+  MFQ=$(realpath "$MFQ_BIN")
+else
+  cargo build -q --release --bin mfq --examples
+  MFQ=$PWD/$target/release/mfq
+fi
 EXAMPLE=$PWD/$target/release/examples/cross_process
 if [[ -n ${FIGURES_DIR:-} ]]; then
   DIR=$FIGURES_DIR
@@ -32,7 +37,12 @@ fi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "# mfq figures"
-echo "commit:  $(git describe --always --dirty) ($(git log -1 --format=%cs))"
+if [[ -n ${MFQ_BIN:-} ]]; then
+  echo "commit:  the binary given in MFQ_BIN (this script from $(git describe --always --dirty))"
+else
+  echo "commit:  $(git describe --always --dirty) ($(git log -1 --format=%cs))"
+fi
+echo "binary:  $MFQ ($("$MFQ" --version))"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), linux $(uname -r)"
 echo "load:    $(load) at the start (1, 5, 15 min averages)"
